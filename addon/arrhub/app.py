@@ -34,6 +34,7 @@ from arrhub.http.openapi import build_openapi
 from arrhub.http.problems import REQUEST_ID
 from arrhub.http.ratelimit import RateLimiter
 from arrhub.http.routes import Route, register_routes
+from arrhub.jobs.runner import jobs_ctx
 from arrhub.keys import (
     AUTH,
     CLIENTS,
@@ -51,9 +52,12 @@ from arrhub.keys import (
     SUBSCRIPTIONS,
     SYSTEM,
 )
+from arrhub.services.catalog import catalog_ctx
 from arrhub.services.clients import ClientsService
 from arrhub.services.downloads import DownloadsService, download_events
 from arrhub.services.instances import InstancesService
+from arrhub.services.library import library_ctx
+from arrhub.services.requests import requests_ctx
 from arrhub.services.subscriptions import SubscriptionsService
 from arrhub.services.system import SystemService
 from arrhub.services.webhooks_in import webhooks_ctx
@@ -206,6 +210,10 @@ def create_app(settings: Settings, *, extra_routes: Iterable[Route] = ()) -> web
             http_session_ctx,
             collector_ctx,
             subscriptions_ctx,
+            jobs_ctx,
+            library_ctx,
+            catalog_ctx,
+            requests_ctx,
             webhooks_ctx,
         ]
     )

@@ -43,6 +43,16 @@ CATALOGUE: dict[str, str] = {
     "download.removed": "an item left the client",
     "download.state_changed": "an item changed state (paused, resumed, stalled, ...)",
     "webhook.received": "an upstream's webhook arrived (after its secret was checked)",
+    "job.started": "a job (e.g. a library refresh) started",
+    "job.progress": "a running job reported progress",
+    "job.finished": "a job ended: succeeded, failed or cancelled",
+    "library.refreshed": "an instance's library cache was refreshed (counts of what changed)",
+    "library.item_added": "a title was added to an *arr instance through the hub",
+    "library.item_deleted": "a title was deleted from an *arr instance through the hub",
+    "request.created": "a media request was created (through the hub or seen at the upstream)",
+    "request.approved": "a media request was approved",
+    "request.declined": "a media request was declined",
+    "request.available": "a requested title became available",
 }
 
 

@@ -18,9 +18,13 @@ if TYPE_CHECKING:
     from arrhub.http.inflight import InFlight
     from arrhub.http.ratelimit import RateLimiter
     from arrhub.http.routes import Route
+    from arrhub.jobs.runner import JobRunner
+    from arrhub.services.catalog import CatalogService
     from arrhub.services.clients import ClientsService
     from arrhub.services.downloads import DownloadsService
     from arrhub.services.instances import InstancesService
+    from arrhub.services.library import LibraryService
+    from arrhub.services.requests import RequestsService
     from arrhub.services.subscriptions import SubscriptionsService
     from arrhub.services.system import SystemService
     from arrhub.services.webhooks_in import WebhooksService
@@ -48,3 +52,7 @@ SUBSCRIPTIONS: web.AppKey[SubscriptionsService] = web.AppKey("arrhub_subscriptio
 STREAMS: web.AppKey[LiveStreams] = web.AppKey("arrhub_streams")
 WEBHOOKS: web.AppKey[WebhooksService] = web.AppKey("arrhub_webhooks")
 WIRING: web.AppKey[WiringService] = web.AppKey("arrhub_wiring")
+JOBS: web.AppKey[JobRunner] = web.AppKey("arrhub_jobs")
+LIBRARY: web.AppKey[LibraryService] = web.AppKey("arrhub_library")
+CATALOG: web.AppKey[CatalogService] = web.AppKey("arrhub_catalog")
+REQUESTS: web.AppKey[RequestsService] = web.AppKey("arrhub_requests")

@@ -38,6 +38,8 @@ from typing import Any, Literal
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.fakes.servarr_catalog import add_catalog_routes
+from tests.fakes.servarr_library import add_library_routes
 from tests.fakes.server import RECORDER, recording_app
 
 Product = Literal["Sonarr", "Radarr", "Lidarr", "Prowlarr"]
@@ -419,6 +421,10 @@ class FakeArrState:
     indexer_stats: list[dict[str, Any]] = field(default_factory=list)
     #: `GET /tag`: `[{"id": 1, "label": "alice"}]`; media carry tag ids in their `tags`.
     tags: list[dict[str, Any]] = field(default_factory=list)
+    #: The library (series/episodes, movies, artists/albums), owned by `servarr_library.py`.
+    library: dict[str, Any] = field(default_factory=dict)
+    #: Calendar, lookup, profiles, exclusions, owned by `servarr_catalog.py`.
+    catalog: dict[str, Any] = field(default_factory=dict)
     #: Polls of GET /command/{id} before a command ends.
     command_polls: int = 2
     #: Command names that end `failed`.
@@ -868,6 +874,8 @@ def make_arr_app(state: FakeArrState) -> web.Application:
         app.router.add_delete(f"{root}/queue/{{id:\\d+}}", _queue_delete)
         app.router.add_get(f"{root}/history", _history, allow_head=False)
         app.router.add_get(f"{root}/history/since", _history_since, allow_head=False)
+        add_library_routes(app, state)
+        add_catalog_routes(app, state)
     else:
         app.router.add_get(f"{root}/indexer", _indexer, allow_head=False)
         app.router.add_get(f"{root}/indexerstats", _indexerstats, allow_head=False)

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from arrhub.adapters.registry import register
-from arrhub.adapters.servarr import ServarrAdapter
+from arrhub.adapters.servarr_catalog import LidarrCatalog
+from arrhub.adapters.servarr_library import LidarrLibrary
 
 
 @register
-class LidarrAdapter(ServarrAdapter):
+class LidarrAdapter(LidarrLibrary, LidarrCatalog):
     kind = "lidarr"
     display_name = "Lidarr"
     category = "arr"

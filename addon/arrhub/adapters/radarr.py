@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from arrhub.adapters.registry import register
-from arrhub.adapters.servarr import ServarrAdapter
+from arrhub.adapters.servarr_catalog import RadarrCatalog
+from arrhub.adapters.servarr_library import RadarrLibrary
 
 
 @register
-class RadarrAdapter(ServarrAdapter):
+class RadarrAdapter(RadarrLibrary, RadarrCatalog):
     kind = "radarr"
     display_name = "Radarr"
     category = "arr"

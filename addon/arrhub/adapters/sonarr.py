@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from arrhub.adapters.registry import register
-from arrhub.adapters.servarr import ServarrAdapter
+from arrhub.adapters.servarr_catalog import SonarrCatalog
+from arrhub.adapters.servarr_library import SonarrLibrary
 
 
 @register
-class SonarrAdapter(ServarrAdapter):
+class SonarrAdapter(SonarrLibrary, SonarrCatalog):
     kind = "sonarr"
     display_name = "Sonarr"
     category = "arr"
