@@ -25,6 +25,7 @@ Choices, since rTorrent's model differs from the other clients:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import posixpath
@@ -97,6 +98,9 @@ RTORRENT_TO_PRIORITY = {0: Priority.LOW, 1: Priority.LOW, 2: Priority.NORMAL, 3:
 LIST_MAX_REPLY = 128 * 1024 * 1024
 #: Paths per `rm`/`rmdir` call, so a torrent of thousands of files stays in bounds.
 PATHS_PER_CALL = 200
+#: A torrent rTorrent accepted shows up within moments; one it dropped never does.
+LOAD_CHECKS = 10
+LOAD_CHECK_PAUSE = 0.2
 
 
 class RtorrentRow(UpstreamModel):
@@ -387,16 +391,26 @@ class RtorrentAdapter(DownloadClientAdapter):
             commands.append(f"d.custom1.set={_quote(category)}")
         method = "load.raw" if paused else "load.raw_start"
         await self.rpc(method, "", payload, *commands, idempotent=False)
-        try:
-            await self.rpc("d.hash", info_hash.upper(), idempotent=True)
-        except XmlRpcFault as fault:
-            if fault.not_found:
-                raise BadResponse(
-                    f"{self.label} did not load {filename}: rTorrent drops torrents it finds "
-                    "invalid (0.9 also drops torrents without a tracker)"
-                ) from None
-            raise
+        if not await self._loaded(info_hash):
+            raise BadResponse(
+                f"{self.label} did not load {filename}: rTorrent drops torrents it finds "
+                "invalid (0.9 also drops torrents without a tracker)"
+            )
         return info_hash
+
+    async def _loaded(self, info_hash: str) -> bool:
+        """Whether rTorrent shows the torrent; a busy rTorrent can take a moment to insert it."""
+        for attempt in range(LOAD_CHECKS):
+            try:
+                await self.rpc("d.hash", info_hash.upper(), idempotent=True)
+            except XmlRpcFault as fault:
+                if not fault.not_found:
+                    raise
+                if attempt + 1 < LOAD_CHECKS:
+                    await asyncio.sleep(LOAD_CHECK_PAUSE)
+            else:
+                return True
+        return False
 
 
 class _DataPaths:
