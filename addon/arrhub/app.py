@@ -21,6 +21,7 @@ from arrhub.auth.secrets_store import load_or_create_signing_key
 from arrhub.auth.service import AuthService
 from arrhub.auth.tokens import TokenSigner
 from arrhub.collector import Collector, Snapshot
+from arrhub.discovery import discovery_ctx
 from arrhub.events import EventBus
 from arrhub.http.inflight import InFlight
 from arrhub.http.middlewares import (
@@ -215,6 +216,7 @@ def create_app(settings: Settings, *, extra_routes: Iterable[Route] = ()) -> web
             catalog_ctx,
             requests_ctx,
             webhooks_ctx,
+            discovery_ctx,  # last: advertise once all runs, say goodbye first
         ]
     )
     return app

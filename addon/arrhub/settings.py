@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,8 @@ ENV_PREFIX = "ARRHUB_"
 ENV_NESTING = "__"
 
 Role = Literal["admin", "user"]
+#: A DNS host name: dot-separated labels of letters, digits and inner hyphens.
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 
 
 class RateLimits(BaseModel):
@@ -73,6 +76,21 @@ class Settings(BaseModel):
     cookie_secure: bool | None = Field(
         None, description="Secure flag on the session cookie; default: when base_url is https"
     )
+    # ---- discovery (arrhub/discovery/) ----------------------------------------------
+    zeroconf: bool = Field(
+        False, description="advertise the hub on the local network over zeroconf (_arrhub._tcp)"
+    )
+    advertise_host: str | None = Field(
+        None,
+        description="address or host name others should use to reach the hub (zeroconf and "
+        "add-on discovery); default: the addresses it listens on, or the add-on's host name",
+    )
+    supervisor_discovery: bool = Field(
+        True, description="as a Home Assistant add-on, offer the arrhub integration to it"
+    )
+    supervisor_url: str = Field(
+        "http://supervisor", description="the Home Assistant Supervisor's API (add-on only)"
+    )
 
     @field_validator("trusted_proxies", "supervisor_addresses")
     @classmethod
@@ -88,6 +106,27 @@ class Settings(BaseModel):
             return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("advertise_host")
+    @classmethod
+    def _advertise_host(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+        if not _HOST_NAME.fullmatch(value):
+            raise ValueError("advertise_host must be an IP address or a host name, without port")
+        return value
+
+    @field_validator("supervisor_url")
+    @classmethod
+    def _supervisor_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("supervisor_url must start with http:// or https://")
         return value.rstrip("/")
 
     @property
