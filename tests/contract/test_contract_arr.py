@@ -99,6 +99,9 @@ PROWLARR: dict[str, Call] = {
     "indexer_stats": lambda a: a.indexer_stats(),
 }
 
+#: `(kind, root) -> {(METHOD, template)}` the methods appended below add (one per part).
+EXPECTED_EXTRA: list[Callable[[str, str], set[tuple[str, str]]]] = []
+
 CASES = {
     "sonarr": ("Sonarr", ARR),
     "radarr": ("Radarr", ARR),
@@ -182,6 +185,8 @@ async def test_requests_follow_the_spec(kind: str) -> None:
             ("GET", f"{root}/command/{{id}}"),
             ("GET", f"{root}/tag"),
         }
+    for extra in EXPECTED_EXTRA:  # the routes each later part's methods add (appended below)
+        expected |= extra(kind, root)
     assert covered == expected
     # The key travels in the header, never in a URL (URLs end up in logs).
     for request in recorded:
@@ -235,3 +240,143 @@ def test_matcher_rejects_what_the_spec_lacks() -> None:
     assert operation.template == "/api/v3/queue/bulk"
     assert not filled
     assert_request_in_spec("prowlarr", "GET", "/api/v1/indexer", {"apikey"})
+
+
+# ---- catalog (LIB-7/8/9) --------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from arrhub.models.catalog import AddOptions  # noqa: E402
+
+#: A title each sample catalog's lookup corpus has and its library lacks (servarr_catalog).
+_NEW_TITLE: dict[str, dict[str, Any]] = {
+    "sonarr": {"tvdb_id": 90001, "monitor": "first_season"},
+    "radarr": {"tmdb_id": 700, "monitor": "movieOnly"},
+    "lidarr": {"musicbrainz_id": "mb-new-artist", "metadata_profile_id": 1, "monitor": "all"},
+}
+_TITLES = {"sonarr": "series", "radarr": "movie", "lidarr": "artist"}
+_EXCLUSIONS = {"sonarr": "importlistexclusion", "radarr": "exclusions",
+               "lidarr": "importlistexclusion"}  # fmt: skip
+
+
+async def _calendar(adapter: Any) -> Any:
+    start = datetime.now(UTC)
+    return await adapter.calendar(start, start + timedelta(days=90))
+
+
+async def _add_title(adapter: Any) -> Any:
+    options = AddOptions(root_folder="/media/", quality_profile_id=1, search_now=True,
+                         tags=("alice", "brand-new"), **_NEW_TITLE[adapter.kind])  # fmt: skip
+    return await adapter.add_title(options)
+
+
+async def _delete_exclusion(adapter: Any) -> Any:
+    first = (await adapter.exclusions())[0]
+    return await adapter.delete_exclusion(first.id)
+
+
+ARR.update(
+    {
+        "calendar": _calendar,
+        "lookup": lambda a: a.lookup("new"),
+        "picker_options": lambda a: a.picker_options(),
+        "add_title": _add_title,
+        "delete_title": lambda a: a.delete_title(1, delete_files=True, add_exclusion=True),
+        "exclusions": lambda a: a.exclusions(),
+        "delete_exclusion": _delete_exclusion,
+    }
+)
+
+
+def _catalog_routes(kind: str, root: str) -> set[tuple[str, str]]:
+    if kind not in _TITLES:
+        return set()
+    titles, exclusions = _TITLES[kind], _EXCLUSIONS[kind]
+    routes = {
+        ("GET", f"{root}/calendar"),
+        ("GET", f"{root}/{titles}/lookup"),
+        ("POST", f"{root}/{titles}"),
+        ("DELETE", f"{root}/{titles}/{{id}}"),
+        ("GET", f"{root}/qualityprofile"),
+        ("POST", f"{root}/tag"),
+        ("GET", f"{root}/{exclusions}"),
+        ("DELETE", f"{root}/{exclusions}/{{id}}"),
+    }
+    if kind == "lidarr":
+        routes.add(("GET", f"{root}/metadataprofile"))
+    return routes
+
+
+EXPECTED_EXTRA.append(_catalog_routes)
+
+
+# ---- library (LIB-1) ------------------------------------------------------------------------
+
+from tests.fakes.servarr import FakeArrState  # noqa: E402
+from tests.fakes.servarr_library import fill_library  # noqa: E402
+
+_LIBRARY_TITLES = {"sonarr": "series", "radarr": "movie", "lidarr": "artist"}
+_LIBRARY_CHILDREN = {"sonarr": "episode", "lidarr": "album"}
+
+
+async def _library_reads(adapter: Any) -> Any:
+    """Records, children and one record: the async generators ride along with the one
+    coroutine method, since the table lists coroutine methods."""
+    records = [record async for record in adapter.library_records()]
+    children = [child async for child in adapter.library_children()]
+    return records, children, await adapter.library_record(1)
+
+
+ARR.update(
+    {
+        "library_record": _library_reads,
+        "cutoff_unmet_ids": lambda a: a.cutoff_unmet_ids(),
+    }
+)
+
+
+def _library_routes(kind: str, root: str) -> set[tuple[str, str]]:
+    """On the empty sample library: no series, so no per-series episode request."""
+    if kind not in _LIBRARY_TITLES:
+        return set()
+    titles = _LIBRARY_TITLES[kind]
+    routes = {("GET", f"{root}/{titles}"), ("GET", f"{root}/{titles}/{{id}}"),
+              ("GET", f"{root}/wanted/cutoff")}  # fmt: skip
+    if kind == "lidarr":
+        routes.add(("GET", f"{root}/album"))
+    return routes
+
+
+EXPECTED_EXTRA.append(_library_routes)
+
+
+@pytest.mark.parametrize("kind", sorted(_LIBRARY_TITLES))
+async def test_library_reads_follow_the_spec(kind: str) -> None:
+    """A filled library: every read (children per series too) is in the spec, and the
+    generated records, episodes, albums and cutoff pages have the spec's shapes."""
+    product = CASES[kind][0]
+    state = FakeArrState(product=product)  # type: ignore[arg-type]
+    fill_library(state, movies=30, series=4, episodes_per_series=14, artists=3,
+                 albums_per_artist=3)  # fmt: skip
+    app = make_arr_app(state)
+    replies = capture_replies(app)
+    async with (
+        serve(app) as url,
+        open_adapter(kind, url, api_key=DEFAULT_KEY, options={"rate_per_second": 1000}) as adapter,
+    ):
+        assert [r async for r in adapter.library_records()]  # type: ignore[attr-defined]
+        [c async for c in adapter.library_children()]  # type: ignore[attr-defined]
+        [c async for c in adapter.library_children(2)]  # type: ignore[attr-defined]
+        assert await adapter.library_record(2) is not None  # type: ignore[attr-defined]
+        assert await adapter.library_record(999) is None  # type: ignore[attr-defined]
+        await adapter.cutoff_unmet_ids()  # type: ignore[attr-defined]
+    covered = assert_recorded_in_spec(kind, app[RECORDER])
+    root, titles = API_ROOTS[product], _LIBRARY_TITLES[kind]
+    expected = {("GET", f"{root}/tag"), ("GET", f"{root}/{titles}"),
+                ("GET", f"{root}/{titles}/{{id}}"), ("GET", f"{root}/wanted/cutoff")}  # fmt: skip
+    if kind in _LIBRARY_CHILDREN:
+        expected.add(("GET", f"{root}/{_LIBRARY_CHILDREN[kind]}"))
+    assert covered == expected
+    assert {r.path for r in replies} >= {f"{root}/{titles}", f"{root}/wanted/cutoff"}
+    for reply in replies:
+        assert_reply_in_spec(kind, reply.method, reply.path, reply.status, reply.body)

@@ -60,6 +60,30 @@ async def _requests(adapter: Any) -> Any:
         await adapter.requests(status=status, take=3)
 
 
+async def _create(adapter: Any) -> Any:
+    """As the key's owner, as another user, a show by seasons and whole, and a duplicate."""
+    from arrhub.errors import Conflict
+
+    user = await adapter.find_user("viewer")
+    assert user is not None
+    await adapter.create_request("movie", 603, None)
+    await adapter.create_request("movie", 604, None, user=user)
+    await adapter.create_request("tv", 1399, [1, 2])
+    await adapter.create_request("tv", 1400, None)
+    with pytest.raises(Conflict):
+        await adapter.create_request("movie", 603, None)
+
+
+async def _find_user(adapter: Any) -> Any:
+    assert (await adapter.find_user("VIEWER@example.test")) is not None
+    assert await adapter.find_user("nobody") is None
+
+
+async def _set_status(adapter: Any) -> Any:
+    await adapter.set_status("1", approve=True)
+    await adapter.set_status("2", approve=False)
+
+
 TABLE: dict[str, Call] = {
     "probe": lambda a: a.probe(),
     "health": lambda a: a.health(),
@@ -67,6 +91,12 @@ TABLE: dict[str, Call] = {
     "requests": _requests,
     "counts": lambda a: a.counts(),
     "collect": lambda a: a.collect(),
+    # Issue 7 (REQ-1, REQ-2): the whole list with titles, one request, create, decide.
+    "all_requests": lambda a: a.all_requests(),
+    "get_request": lambda a: a.get_request("3"),
+    "create_request": _create,
+    "set_status": _set_status,
+    "find_user": _find_user,
 }
 KINDS = ("overseerr", "jellyseerr")
 
@@ -116,6 +146,12 @@ def sample_state(flavour: str) -> FakeSeerrState:
             tvdb_id=70000 + n,
             seasons=[1] if n % 2 else None,
         )
+    # Titles for most (not all: a TMDB miss must not break a list), and a second user.
+    for n in range(10):
+        state.add_title("tv" if n % 2 else "movie", 1001 + n, f"Title {n}")
+    state.add_title("movie", 603, "The Matrix", date="1999-03-31")
+    state.add_title("tv", 1399, "Game of Thrones", date="2011-04-17", seasons=8)
+    state.add_user(7, "viewer", jellyfinUsername="viewer-jf")
     state.logs.append(
         {"timestamp": "2025-01-01T00:00:00.000Z", "level": "info", "label": "Server",
          "message": "ready"}
@@ -147,9 +183,27 @@ async def test_requests_follow_the_spec(kind: str) -> None:
         ("GET", "/request"),
         ("GET", "/request/count"),
         ("GET", "/settings/logs"),
+        ("GET", "/request/{requestId}"),
+        ("POST", "/request"),
+        ("POST", "/request/{requestId}/{status}"),
+        ("GET", "/user"),
+        ("GET", "/movie/{movieId}"),
+        ("GET", "/tv/{tvId}"),
     }
+    # Paged at <= 100 per call, whatever the caller asked for.
+    listed = (f"{API}/request", f"{API}/user")
+    takes = {int(r.query["take"][0]) for r in recorded if r.method == "GET" and r.path in listed}
+    assert max(takes) <= 100
+    # Create bodies are the spec's `POST /request` body: seasons a list or "all", userId.
+    bodies = state.created
+    assert {"mediaType": "movie", "mediaId": 604, "userId": 7} in bodies
+    assert {"mediaType": "tv", "mediaId": 1399, "seasons": [1, 2]} in bodies
+    assert {"mediaType": "tv", "mediaId": 1400, "seasons": "all"} in bodies
+    assert_bodies_in_spec(kind, bodies)
     # Every upstream filter the adapter uses, and "all" for the statuses it filters itself.
-    filters = {r.query["filter"][0] for r in recorded if r.path == f"{API}/request"}
+    filters = {
+        r.query["filter"][0] for r in recorded if r.method == "GET" and r.path == f"{API}/request"
+    }
     assert filters == {"all", "pending", "approved", "processing", "available", "failed"}
     # The key travels in the header, never in a URL (URLs end up in logs).
     for request in recorded:
@@ -192,9 +246,32 @@ async def test_fake_write_routes_answer_in_the_spec_shapes(kind: str) -> None:
 
 def test_fake_routes_exist_in_the_spec() -> None:
     """Every route the fake offers is a path and method of the real API."""
-    filled = {"{request_id}": "7", "{status}": "approve"}
+    filled = {"{request_id}": "7", "{status}": "approve", "{tmdb_id}": "603"}
     for method, template in ROUTES:
         concrete = template
         for name, value in filled.items():
             concrete = concrete.replace(name, value)
         assert_request_in_spec("overseerr", method, f"{API}{concrete}", set())
+
+
+def assert_bodies_in_spec(kind: str, bodies: list[dict[str, Any]]) -> None:
+    """Each body uses only the properties `POST /request` declares, with their types."""
+    from tests.contract.spec import load_spec
+
+    spec = load_spec(kind)
+    operation = spec.document["paths"]["/request"]["post"]
+    schema = spec.resolve(operation["requestBody"]["content"]["application/json"]["schema"])
+    properties = schema["properties"]
+    for body in bodies:
+        assert set(schema["required"]) <= set(body), body
+        for name, value in body.items():
+            assert name in properties, f"{name} is not a property of POST /request"
+            declared = spec.resolve(properties[name])
+            if "enum" in declared:
+                assert value in declared["enum"], (name, value)
+            elif declared.get("type") == "number":
+                assert isinstance(value, int | float) and not isinstance(value, bool)
+            elif "oneOf" in declared:  # seasons: a list of numbers, or "all"
+                assert value == "all" or (
+                    isinstance(value, list) and all(isinstance(n, int) for n in value)
+                ), value

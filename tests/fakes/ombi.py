@@ -9,6 +9,16 @@
   `childRequests` (one per requester), each with `seasonRequests`.
 - The paged routes `Request/{movie|tv}/{count}/{position}/{order}/{status}/{availability}`
   answer `{collection, total}`; like Ombi, the TV route ignores its filter arguments.
+- Creating: `POST Request/movie` (`MovieRequestViewModel`) and the v2 `POST
+  /api/v2/Requests/tv` (`TvRequestViewModelV2`: TMDB id, `requestAll` or `seasons` with
+  their episodes) answer a `RequestEngineResult` with HTTP 200 either way; a title already
+  requested (TV: an episode already requested) is `result: false` with `errorCode`
+  `AlreadyRequested` / `EpisodesAlreadyRequested`. `requestOnBehalf` names a user id of
+  `state.users`. The key acts as Ombi's "API" admin, whose requests are approved at once;
+  on behalf of a plain user they wait for approval.
+- `Request/movie/info/{id}` and `Request/tv/{id}` answer one request, or `null`;
+  `Identity/dropdown/Users` the users as `{id, username, email}`;
+  `/api/v2/search/Tv/moviedb/{id}` a show's seasons and episodes (`state.shows`).
 """
 
 from __future__ import annotations
@@ -54,7 +64,22 @@ class FakeOmbiState(FakeFaults):
     tv: list[dict[str, Any]] = field(default_factory=list)
     #: `[(kind, id, "approve"|"deny")]` in the order they arrived.
     actions: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Users `{id, userName, email, alias, admin}`; requests name them by `userName`.
+    users: list[dict[str, Any]] = field(
+        default_factory=lambda: [{**ombi_user("admin"), "admin": True}]
+    )
+    #: TMDB id -> `{title, seasons: {season number: episode count}}` for TV lookups.
+    shows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: TMDB id -> movie title, for `POST Request/movie`.
+    titles: dict[int, str] = field(default_factory=dict)
+    #: Bodies of the create routes, in order: `(kind, body)`.
+    created: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _ids: int = 0
+
+    def add_user(self, name: str, *, admin: bool = False) -> dict[str, Any]:
+        user = {**ombi_user(name), "admin": admin}
+        self.users.append(user)
+        return user
 
     def _next(self) -> int:
         self._ids += 1
@@ -299,14 +324,18 @@ def make_ombi_app(state: FakeOmbiState) -> web.Application:
                 "message": None,
                 "isError": False,
                 "errorMessage": None,
+                # ErrorCode is a non-nullable enum whose 0 is AlreadyRequested: a success
+                # carries it too (only `result`/`isError` tell).
+                "errorCode": "AlreadyRequested",
                 "requestId": request_id,
             }
         )
 
-    def _failure(message: str) -> web.Response:
+    def _failure(message: str, code: str = "RequestDoesNotExist") -> web.Response:
         return json_reply(
-            {"result": False, "message": None, "isError": True, "errorMessage": message}
-        )
+            {"result": False, "message": None, "isError": True, "errorMessage": message,
+             "errorCode": code, "requestId": 0}
+        )  # fmt: skip
 
     async def _act(request: web.Request, kind: str, verb: str) -> web.StreamResponse:
         body = await request.json()
@@ -338,6 +367,101 @@ def make_ombi_app(state: FakeOmbiState) -> web.Application:
     @route("PUT", "/api/v1/request/tv/deny")
     async def deny_tv(request: web.Request, _: re.Match[str]) -> web.StreamResponse:
         return await _act(request, "tv", "deny")
+
+    @route("GET", r"/api/v1/request/movie/info/(?P<id>\d+)")
+    async def movie_info(_: web.Request, match: re.Match[str]) -> web.StreamResponse:
+        found = next((m for m in state.movies if m["id"] == int(match["id"])), None)
+        return json_reply(found)
+
+    @route("GET", r"/api/v1/request/tv/(?P<id>\d+)")
+    async def tv_info(_: web.Request, match: re.Match[str]) -> web.StreamResponse:
+        found = next((t for t in state.tv if t["id"] == int(match["id"])), None)
+        return json_reply(found)
+
+    @route("GET", "/api/v1/identity/dropdown/users")
+    async def dropdown_users(_: web.Request, __: re.Match[str]) -> web.StreamResponse:
+        rows = sorted(state.users, key=lambda u: u["userName"])
+        return json_reply(
+            [{"id": u["id"], "username": u["userName"], "email": u["email"]} for u in rows]
+        )
+
+    @route("GET", r"/api/v2/search/tv/moviedb/(?P<id>\d+)")
+    async def show_info(_: web.Request, match: re.Match[str]) -> web.StreamResponse:
+        show = state.shows.get(int(match["id"]))
+        if show is None:
+            return json_reply(None)
+        return json_reply(
+            {
+                "id": int(match["id"]),
+                "title": show["title"],
+                "seasonRequests": [
+                    {
+                        "seasonNumber": n,
+                        "episodes": [
+                            {"episodeNumber": e, "title": f"Episode {e}"}
+                            for e in range(1, count + 1)
+                        ],
+                    }
+                    for n, count in sorted(show["seasons"].items())
+                ],
+            }
+        )
+
+    def _requester(body: dict[str, Any]) -> dict[str, Any] | None:
+        behalf = body.get("requestOnBehalf")
+        if not behalf:
+            return {"userName": "api", "admin": True}
+        return next((u for u in state.users if u["id"] == behalf), None)
+
+    @route("POST", "/api/v1/request/movie")
+    async def request_movie(request: web.Request, _: re.Match[str]) -> web.StreamResponse:
+        body = await request.json()
+        state.created.append(("movie", body))
+        tmdb_id = int(body.get("theMovieDbId") or 0)
+        user = _requester(body)
+        if user is None:
+            return _failure("The user to request on behalf of was not found")
+        if any(m["theMovieDbId"] == tmdb_id and not m["denied"] for m in state.movies):
+            return _failure("This has already been requested", "AlreadyRequested")
+        admin = bool(user["admin"])
+        movie = state.add_movie(
+            state.titles.get(tmdb_id, f"Movie {tmdb_id}"),
+            tmdb_id=tmdb_id, approved=admin, user=user["userName"],
+        )  # fmt: skip
+        return _result(movie["id"])
+
+    @route("POST", "/api/v2/requests/tv")
+    async def request_tv(request: web.Request, _: re.Match[str]) -> web.StreamResponse:
+        body = await request.json()
+        state.created.append(("tv", body))
+        tmdb_id = int(body.get("theMovieDbId") or 0)
+        user = _requester(body)
+        if user is None:
+            return _failure("The user to request on behalf of was not found")
+        known = state.shows.get(tmdb_id, {"title": f"Show {tmdb_id}", "seasons": {1: 8}})
+        if body.get("requestAll"):
+            wanted = set(known["seasons"])
+        else:
+            wanted = {s["seasonNumber"] for s in body.get("seasons", []) if s.get("episodes")}
+        if not wanted:
+            return _failure("No episodes to request")
+        show = next((t for t in state.tv if t["externalProviderId"] == tmdb_id), None)
+        if show is not None:
+            had = {
+                s["seasonNumber"]
+                for c in show["childRequests"]
+                if not c["denied"]
+                for s in c["seasonRequests"]
+            }
+            if had & wanted:
+                return _failure("This has already been requested", "EpisodesAlreadyRequested")
+        admin = bool(user["admin"])
+        child = {"seasons": tuple(sorted(wanted)), "approved": admin, "user": user["userName"]}
+        if show is None:
+            show = state.add_tv(known["title"], tmdb_id=tmdb_id, children=[child])
+        else:
+            state.add_child(show, **child)  # type: ignore[arg-type]
+        return _result(show["id"])
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         for method, pattern, handler in routes:

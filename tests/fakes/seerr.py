@@ -7,6 +7,14 @@ are 404. Requests are stored in the spec's `MediaRequest` shape and filtered the
 Overseerr's request route filters them (request status and media status per `filter`,
 newest first for `sort=added`). `flavour="jellyseerr"` adds what Jellyseerr adds:
 `mediaServerType` in the public settings and `completed` in the counts.
+
+Creating a request (`POST /request`) acts as the key's owner (`state.user`) or, with
+`userId`, as that user of `state.users`; it is approved at once when that user has the
+ADMIN or AUTO_APPROVE permission, as Overseerr does. A second request for a title with an
+open (not declined) request — for shows: one of its seasons — answers 409 with the message
+Overseerr's `DuplicateMediaRequestError` carries. Titles live in `state.titles`
+(`/movie/{id}`, `/tv/{id}` answer `MovieDetails`/`TvDetails`; unknown ids 404 as TMDB's
+miss does); `/user` pages `state.users`.
 """
 
 from __future__ import annotations
@@ -33,6 +41,9 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/settings/jobs"),
     ("GET", "/settings/logs"),
     ("GET", "/auth/me"),
+    ("GET", "/user"),
+    ("GET", "/movie/{tmdb_id}"),
+    ("GET", "/tv/{tmdb_id}"),
     ("GET", "/request"),
     ("POST", "/request"),
     ("GET", "/request/count"),
@@ -48,6 +59,9 @@ SORTS = ("added", "modified")
 PENDING, APPROVED, DECLINED, FAILED, COMPLETED = 1, 2, 3, 4, 5
 # Media status: 1 unknown, 2 pending, 3 processing, 4 partially available, 5 available.
 NOT_AVAILABLE = (1, 2, 3, 4)
+# Permission bits (server/lib/permissions.ts): ADMIN, REQUEST, AUTO_APPROVE.
+ADMIN_PERMISSION, REQUEST_PERMISSION, AUTO_APPROVE = 2, 32, 128
+DUPLICATE = "Request for this media already exists."
 
 
 def _iso(moment: datetime) -> str:
@@ -92,7 +106,38 @@ class FakeSeerrState(FakeFaults):
     logs: list[dict[str, Any]] = field(default_factory=list)
     #: `[(request id, "approve"|"decline")]` in the order they arrived.
     status_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: Every user (`GET /user`); the key's owner is `user`, listed first.
+    users: list[dict[str, Any]] = field(default_factory=list)
+    #: `(media type, tmdb id) -> {title|name, date, posterPath, seasons}` for the detail routes.
+    titles: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    #: Bodies of `POST /request` in the order they arrived.
+    created: list[dict[str, Any]] = field(default_factory=list)
     _media_ids: int = 500
+
+    def __post_init__(self) -> None:
+        if not any(u["id"] == self.user["id"] for u in self.users):
+            self.users.insert(0, self.user)
+
+    def add_user(self, user_id: int, name: str, **extra: Any) -> dict[str, Any]:
+        """A plain user (may request, needs approval) unless `permissions` says otherwise."""
+        extra.setdefault("permissions", REQUEST_PERMISSION)
+        user = seerr_user(user_id, name, **extra)
+        self.users.append(user)
+        return user
+
+    def add_title(
+        self,
+        media_type: Literal["movie", "tv"],
+        tmdb_id: int,
+        title: str,
+        *,
+        date: str = "2020-01-01",
+        poster: str | None = "/poster.jpg",
+        seasons: int = 2,
+    ) -> None:
+        self.titles[(media_type, tmdb_id)] = {
+            "title": title, "date": date, "posterPath": poster, "seasons": seasons,
+        }  # fmt: skip
 
     def add_request(
         self,
@@ -284,17 +329,111 @@ def make_seerr_app(state: FakeSeerrState) -> web.Application:
 
     async def create_request(request: web.Request) -> web.Response:
         body = await request.json()
+        state.created.append(body)
         if body.get("mediaType") not in ("movie", "tv") or "mediaId" not in body:
             return _bad_request("mediaType and mediaId are required")
+        media_type, tmdb_id = body["mediaType"], int(body["mediaId"])
+        user = state.user
+        if body.get("userId") is not None:
+            found = next((u for u in state.users if u["id"] == int(body["userId"])), None)
+            if found is None:
+                return json_reply({"message": "User not found."}, status=404)
+            user = found
         seasons = body.get("seasons")
+        if media_type == "tv":
+            known = state.titles.get(("tv", tmdb_id), {}).get("seasons", 1)
+            wanted = list(range(1, known + 1)) if seasons == "all" else list(seasons or [])
+        else:
+            wanted = []
+        for existing in state.requests:
+            same = existing["type"] == media_type and existing["media"]["tmdbId"] == tmdb_id
+            open_ = existing["status"] != DECLINED and bool(existing["is4k"]) == bool(
+                body.get("is4k")
+            )
+            had = {s["seasonNumber"] for s in existing["seasons"]}
+            if same and open_ and (media_type == "movie" or had & set(wanted)):
+                return json_reply({"message": DUPLICATE}, status=409)
+        auto = int(user.get("permissions", 0)) & (ADMIN_PERMISSION | AUTO_APPROVE)
         created = state.add_request(
-            media_type=body["mediaType"],
-            tmdb_id=int(body["mediaId"]),
+            media_type=media_type,
+            tmdb_id=tmdb_id,
             tvdb_id=body.get("tvdbId"),
-            seasons=[1] if seasons == "all" else list(seasons or []),
+            seasons=wanted,
             is4k=bool(body.get("is4k")),
+            status=APPROVED if auto else PENDING,
+            requested_by=user,
         )
         return json_reply(created, status=201)
+
+    async def users(request: web.Request) -> web.Response:
+        take = _number(request, "take", 10) or 10
+        skip = _number(request, "skip", 0) or 0
+        rows = sorted(state.users, key=lambda u: u["id"])
+        return json_reply(
+            {
+                "pageInfo": {
+                    "pages": math.ceil(len(rows) / take),
+                    "pageSize": take,
+                    "results": len(rows),
+                    "page": math.ceil(skip / take) + 1,
+                },
+                "results": rows[skip : skip + take],
+            }
+        )
+
+    def _details(request: web.Request, media_type: str) -> web.Response:
+        try:
+            tmdb_id = int(request["params"]["tmdb_id"])
+        except ValueError:
+            tmdb_id = -1
+        known = state.titles.get((media_type, tmdb_id))
+        if known is None:
+            what = "movie" if media_type == "movie" else "series"
+            return json_reply({"message": f"Unable to retrieve {what}."}, status=404)
+        common: dict[str, Any] = {
+            "id": tmdb_id,
+            "posterPath": known["posterPath"],
+            "backdropPath": "/backdrop.jpg",
+            "overview": "",
+            "genres": [],
+            "originalLanguage": "en",
+            "popularity": 1.0,
+            "voteAverage": 7.0,
+            "voteCount": 10,
+            "status": "Released",
+        }
+        if media_type == "movie":
+            return json_reply(
+                common
+                | {"title": known["title"], "originalTitle": known["title"],
+                   "releaseDate": known["date"], "runtime": 100, "adult": False}
+            )  # fmt: skip
+        count = known["seasons"]
+        return json_reply(
+            common
+            | {
+                "name": known["title"],
+                "originalName": known["title"],
+                "firstAirDate": known["date"],
+                "numberOfSeasons": count,
+                "seasons": [
+                    {
+                        "id": tmdb_id * 100 + n,
+                        "seasonNumber": n,
+                        "episodeCount": 8,
+                        "name": f"Season {n}",
+                        "airDate": known["date"],
+                    }
+                    for n in range(1, count + 1)
+                ],
+            }  # fmt: skip
+        )
+
+    async def movie(request: web.Request) -> web.Response:
+        return _details(request, "movie")
+
+    async def tv(request: web.Request) -> web.Response:
+        return _details(request, "tv")
 
     async def count(_: web.Request) -> web.Response:
         return json_reply(state.counts())
@@ -391,6 +530,9 @@ def make_seerr_app(state: FakeSeerrState) -> web.Application:
         ("GET", "/settings/jobs"): jobs,
         ("GET", "/settings/logs"): logs,
         ("GET", "/auth/me"): me,
+        ("GET", "/user"): users,
+        ("GET", "/movie/{tmdb_id}"): movie,
+        ("GET", "/tv/{tmdb_id}"): tv,
         ("GET", "/request"): list_requests,
         ("POST", "/request"): create_request,
         ("GET", "/request/count"): count,

@@ -23,6 +23,10 @@ PATH_SAMPLES["subscription_id"] = "nosuchsubscription"
 PATH_SAMPLES["source"] = "nosuchsource"
 PATH_SAMPLES["download_id"] = "nosuchinstance:abc"
 PATH_SAMPLES["user_id"] = "999999"
+PATH_SAMPLES["request_id"] = "nosuchinstance:1"
+PATH_SAMPLES["item_id"] = "nosuchinstance:movie:1"
+PATH_SAMPLES["job_id"] = "0123456789abcdef"
+PATH_SAMPLES["exclusion_id"] = "nosuchinstance:1"
 
 
 def concrete_path(route: Route) -> str:

@@ -9,12 +9,20 @@ action a client cannot do raises `Unsupported` (answered as 422, and the type's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from arrhub.adapters.base import Adapter, gather_all
 from arrhub.adapters.errors import Unsupported
+from arrhub.models.catalog import (  # catalog (LIB-7/8/9)
+    AddOptions,
+    CalendarRecord,
+    ExclusionRecord,
+    LookupRecord,
+    OptionsRecord,
+)
+from arrhub.models.library import ChildRecord, LibraryKind, LibraryRecord
 from arrhub.models.upstream import (
     Activity,
     ArrHistoryItem,
@@ -33,6 +41,7 @@ from arrhub.models.upstream import (
     Priority,
     RequestCounts,
     RequestStatus,
+    RequestUser,
     RootFolder,
     SystemStatus,
     TransferStats,
@@ -44,6 +53,9 @@ ACTIVE_STATES = frozenset(
      DownloadState.PROCESSING, DownloadState.QUEUED}
 )  # fmt: skip
 QUEUE_PAGE_SIZE = 200  # Sonarr's queue fails above ~200 per page on big installs (FACTS.md)
+#: Request managers: requests read per upstream call, and at most this many per instance.
+REQUEST_PAGE = 100
+REQUESTS_PER_INSTANCE = 2000
 
 
 def _dump(items: Sequence[Any]) -> list[dict[str, Any]]:
@@ -170,6 +182,74 @@ class ArrAdapter(Adapter):
         """Every tag's id -> label."""
         return {}
 
+    # ---- library (LIB-1) -------------------------------------------------------------------
+    #: What a top-level title of this upstream is: "series" (Sonarr), "movie" (Radarr),
+    #: "artist" (Lidarr).
+    library_kind: ClassVar[LibraryKind]
+
+    def library_records(self) -> AsyncIterator[LibraryRecord]:
+        """Every title of the library, streamed one at a time (bounded memory).
+
+        Implementations are async generators (`async def ... yield`); use `async for`.
+
+        An error mid-stream raises (never a silently partial list): the caller must not
+        treat what it got so far as the whole library.
+        """
+        raise Unsupported(f"{self.display_name} has no library")
+
+    def library_children(self, parent_upstream_id: int | None = None) -> AsyncIterator[ChildRecord]:
+        """Episodes (Sonarr) or albums (Lidarr): all of them (None) or one title's.
+
+        Radarr's movies have no children: it yields nothing.
+        """
+        raise Unsupported(f"{self.display_name} has no library")
+
+    async def library_record(self, upstream_id: int) -> LibraryRecord | None:
+        """One title as the upstream has it now; None when it is gone (404)."""
+        raise Unsupported(f"{self.display_name} has no library")
+
+    async def cutoff_unmet_ids(self) -> set[int]:
+        """Upstream ids of children (episodes, albums) or movies whose files are below the
+        quality profile's cutoff (`wanted/cutoff`), for the cache to mark `cutoff_unmet`."""
+        raise Unsupported(f"{self.display_name} has no library")
+
+    # ---- end library (LIB-1) ---------------------------------------------------------------
+
+    # ---- catalog (LIB-7/8/9) ----------------------------------------------------------------
+
+    async def calendar(self, start: datetime, end: datetime) -> list[CalendarRecord]:
+        """Releases in `[start, end)` (episodes airing, movie releases, albums), monitored
+        or not, each with its series'/movie's/artist's tag labels."""
+        raise Unsupported(f"{self.display_name} has no calendar")
+
+    async def lookup(self, term: str) -> list[LookupRecord]:
+        """Titles the upstream's metadata source knows: a name or `tvdb:`/`tmdb:`/`lidarr:`."""
+        raise Unsupported(f"{self.display_name} has no title lookup")
+
+    async def picker_options(self) -> OptionsRecord:
+        """Root folders, quality profiles and (Lidarr) metadata profiles, for adds."""
+        raise Unsupported(f"{self.display_name} cannot add titles")
+
+    async def add_title(self, options: AddOptions) -> LibraryRecord:
+        """Add a title found by its external id; `Conflict` when it is already there,
+        `ValidationFailed` with the upstream's messages when it refuses."""
+        raise Unsupported(f"{self.display_name} cannot add titles")
+
+    async def delete_title(
+        self, upstream_id: int, *, delete_files: bool, add_exclusion: bool
+    ) -> None:
+        """Delete a top-level title, optionally with its files and an import exclusion."""
+        raise Unsupported(f"{self.display_name} cannot delete titles")
+
+    async def exclusions(self) -> list[ExclusionRecord]:
+        """The import exclusion list."""
+        raise Unsupported(f"{self.display_name} has no import exclusions")
+
+    async def delete_exclusion(self, exclusion_id: int) -> None:
+        raise Unsupported(f"{self.display_name} has no import exclusions")
+
+    # ---- end catalog (LIB-7/8/9) ------------------------------------------------------------
+
     async def collect(self) -> dict[str, Any]:
         status, health, folders, queue = await gather_all(
             self.system_status(), self.health(), self.root_folders(), self.queue()
@@ -228,7 +308,15 @@ class SubtitlesAdapter(Adapter):
 
 
 class RequestsAdapter(Adapter):
-    """Overseerr, Jellyseerr, Ombi."""
+    """Overseerr, Jellyseerr, Ombi.
+
+    Besides the paged view (`requests`, `counts`) used by the collector, the requests
+    service reads every request of an instance (`all_requests`, paged upstream at
+    <= `REQUEST_PAGE` per call and bounded), creates requests (as a given upstream user when
+    the hub acts for one) and approves or declines them. A request is addressed by its
+    `request_key`: the upstream id as text, qualified where the upstream's ids are not
+    unique on their own (Ombi numbers movie and TV requests separately).
+    """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"requests", "webhooks"})
 
@@ -239,6 +327,48 @@ class RequestsAdapter(Adapter):
 
     async def counts(self) -> RequestCounts:
         raise NotImplementedError
+
+    def request_key(self, request: MediaRequest) -> str:
+        """The text that names `request` at this instance (the hub id's second part)."""
+        return str(request.id)
+
+    async def all_requests(self, limit: int = REQUESTS_PER_INSTANCE) -> list[MediaRequest]:
+        """Every request (at most `limit`), with titles, newest first."""
+        found: dict[int, MediaRequest] = {}
+        skip = 0
+        while len(found) < limit:
+            page = await self.requests(take=REQUEST_PAGE, skip=skip)
+            for record in page.records:
+                found.setdefault(record.id, record)  # a live list shifts between pages
+            skip += REQUEST_PAGE
+            if not page.records or skip >= page.total:
+                break
+        return list(found.values())[:limit]
+
+    async def get_request(self, key: str) -> MediaRequest:
+        raise Unsupported(f"{self.display_name} cannot read a single request through arrhub")
+
+    async def create_request(
+        self,
+        media_type: str,
+        tmdb_id: int,
+        seasons: list[int] | None,
+        *,
+        user: RequestUser | None = None,
+    ) -> MediaRequest:
+        """Request a title; `seasons` None = every season (TV); `user`: on their behalf.
+
+        Raises `arrhub.errors.Conflict` when the upstream says it is already requested.
+        """
+        raise Unsupported(f"{self.display_name} cannot create requests through arrhub")
+
+    async def set_status(self, key: str, *, approve: bool) -> MediaRequest:
+        """Approve or decline a request; returns it as it is afterwards."""
+        raise Unsupported(f"{self.display_name} cannot approve or decline through arrhub")
+
+    async def find_user(self, name: str) -> RequestUser | None:
+        """The upstream user whose login name or email is `name` (case-insensitive)."""
+        raise Unsupported(f"{self.display_name} cannot look up its users through arrhub")
 
     async def collect(self) -> dict[str, Any]:
         health, counts, recent = await gather_all(

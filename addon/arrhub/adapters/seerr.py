@@ -9,16 +9,20 @@ state of its media (processing, partially available, available), as the web UI s
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import datetime
 from typing import Any, ClassVar, Literal, cast
 
+import aiohttp
 from pydantic import Field
 
 from arrhub.adapters._media_common import identify, log_level
 from arrhub.adapters.base import UpstreamModel
-from arrhub.adapters.categories import RequestsAdapter
-from arrhub.adapters.errors import BadResponse, NotThatService
-from arrhub.models.instances import Category
+from arrhub.adapters.categories import REQUEST_PAGE, REQUESTS_PER_INSTANCE, RequestsAdapter
+from arrhub.adapters.errors import BadResponse, NotFoundUpstream, NotThatService, UpstreamFailure
+from arrhub.errors import Conflict
+from arrhub.models.instances import Category, InstanceConfig
 from arrhub.models.upstream import (
     HealthMessage,
     HealthReport,
@@ -28,6 +32,7 @@ from arrhub.models.upstream import (
     ProbeResult,
     RequestCounts,
     RequestStatus,
+    RequestUser,
     utc,
 )
 
@@ -36,6 +41,17 @@ API = "api/v1"
 SCAN_PAGE = 100
 #: At most this many requests are scanned for such a filter (a home stack has far fewer).
 SCAN_LIMIT = 5000
+#: Titles (from `/movie/{id}`, `/tv/{id}`) kept per instance; requests carry only TMDB ids.
+TITLE_CACHE_SIZE = 5000
+#: Detail lookups in flight at once when a list needs many titles.
+TITLE_FETCHES = 8
+#: New titles looked up per read of the whole list (newest requests first). The instance's
+#: rate limit (10/s by default) would make 2000 unseen titles take minutes in one read;
+#: the rest are looked up by the following reads, so each read stays quick.
+TITLE_LOOKUPS_PER_READ = 100
+#: Users scanned when looking for the one a hub user is (`/user` pages of 100).
+USER_SCAN_LIMIT = 2000
+TMDB_POSTER = "https://image.tmdb.org/t/p/w300"
 
 MEDIA_SERVERS = {1: "plex", 2: "jellyfin", 3: "emby"}
 # RequestStatus -> the upstream's own `filter` of the same meaning, where it has one.
@@ -75,6 +91,14 @@ class SeerrUser(UpstreamModel):
             or self.jellyfin_username
             or self.email
         )
+
+    def names(self) -> list[str]:
+        """Login names and email, lower-cased: what a hub user is matched against.
+
+        `displayName` is left out: users may set it to anything, so it proves nothing.
+        """
+        found = (self.username, self.plex_username, self.jellyfin_username, self.email)
+        return list(dict.fromkeys(n.strip().casefold() for n in found if n and n.strip()))
 
 
 class SeerrMedia(UpstreamModel):
@@ -122,6 +146,34 @@ class SeerrCounts(UpstreamModel):
     declined: int = 0
     processing: int = 0
     available: int = 0
+
+
+class SeerrUserPage(UpstreamModel):
+    page_info: SeerrPageInfo
+    results: list[SeerrUser]
+
+
+class SeerrTitle(UpstreamModel):
+    """What a request shows from `/movie/{id}` (`title`, `releaseDate`) or `/tv/{id}`."""
+
+    title: str | None = None
+    name: str | None = None
+    release_date: str | None = None
+    first_air_date: str | None = None
+    poster_path: str | None = None
+
+    def label(self) -> str | None:
+        return self.title or self.name
+
+    def year(self) -> int | None:
+        date = self.release_date or self.first_air_date or ""
+        return int(date[:4]) if len(date) >= 4 and date[:4].isdigit() else None
+
+    def poster_url(self) -> str | None:
+        path = self.poster_path
+        if not path:
+            return None
+        return path if path.startswith(("http://", "https://")) else f"{TMDB_POSTER}{path}"
 
 
 class SeerrLog(UpstreamModel):
@@ -178,6 +230,12 @@ def to_media_request(raw: SeerrRequest) -> MediaRequest | None:
         updated_at=utc(raw.updated_at),
         is_4k=is_4k,
         seasons=sorted({s.season_number for s in raw.seasons or []}),
+        requester_id=(
+            str(raw.requested_by.id)
+            if raw.requested_by and raw.requested_by.id is not None
+            else None
+        ),
+        requester_names=raw.requested_by.names() if raw.requested_by else [],
     )
 
 
@@ -189,6 +247,11 @@ class SeerrAdapter(RequestsAdapter):
     default_port: ClassVar[int | None] = 5055
     #: What `/settings/public` says this instance is: "overseerr" or "jellyseerr".
     flavour: ClassVar[str]
+
+    def __init__(self, config: InstanceConfig, session: aiohttp.ClientSession) -> None:
+        super().__init__(config, session)
+        #: (media type, TMDB id) -> its title, or None when TMDB no longer knows it.
+        self._title_cache: dict[tuple[str, int], SeerrTitle | None] = {}
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Api-Key": self.config.api_key or ""}
@@ -321,3 +384,141 @@ class SeerrAdapter(RequestsAdapter):
         data = await self.get_json(f"{API}/request/count")
         raw: SeerrCounts = self.parse(SeerrCounts, data)
         return RequestCounts(**raw.model_dump())
+
+    # ---- every request, with titles; create, approve, decline (REQ-1, REQ-2) ------------
+
+    async def _title(self, media_type: str, tmdb_id: int) -> SeerrTitle | None:
+        """The title of a movie or show, cached: a request list would otherwise ask each time."""
+        cache = self._title_cache
+        key = (media_type, tmdb_id)
+        if key in cache:
+            return cache[key]
+        try:
+            data = await self.get_json(f"{API}/{media_type}/{tmdb_id}")
+            found: SeerrTitle | None = self.parse(SeerrTitle, data)
+        except NotFoundUpstream:
+            found = None  # gone from TMDB: remembered, not asked again
+        except UpstreamFailure:
+            return None  # worth another try next time
+        if len(cache) >= TITLE_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = found
+        return found
+
+    async def _with_titles(
+        self, records: list[MediaRequest], new_lookups: int = TITLE_LOOKUPS_PER_READ
+    ) -> list[MediaRequest]:
+        """Titles filled in; each title asked for once, however many requests share it, and
+        at most `new_lookups` not cached yet (the first records' first)."""
+        limit = asyncio.Semaphore(TITLE_FETCHES)
+        keys = dict.fromkeys((r.media_type, r.tmdb_id) for r in records if r.tmdb_id)
+        cached = [k for k in keys if k in self._title_cache]
+        wanted = cached + [k for k in keys if k not in self._title_cache][:new_lookups]
+
+        async def lookup(media_type: str, tmdb_id: int) -> SeerrTitle | None:
+            async with limit:
+                return await self._title(media_type, tmdb_id)
+
+        found = await asyncio.gather(*(lookup(kind, tmdb) for kind, tmdb in wanted))
+        titles = dict(zip(wanted, found, strict=True))
+        out = []
+        for record in records:
+            info = titles.get((record.media_type, record.tmdb_id or 0))
+            out.append(
+                record
+                if info is None
+                else record.model_copy(
+                    update={
+                        "title": info.label(),
+                        "year": info.year(),
+                        "poster_url": info.poster_url(),
+                    }
+                )
+            )
+        return out
+
+    async def all_requests(self, limit: int = REQUESTS_PER_INSTANCE) -> list[MediaRequest]:
+        found: dict[int, MediaRequest] = {}
+        skip = 0
+        while len(found) < limit:
+            page = await self._page(REQUEST_PAGE, skip, "all")
+            for raw in page.results:
+                record = to_media_request(raw)
+                if record is not None:
+                    found.setdefault(record.id, record)
+            skip += REQUEST_PAGE
+            if not page.results or skip >= page.page_info.results:
+                break
+        return await self._with_titles(list(found.values())[:limit])
+
+    def _one(self, data: Any) -> MediaRequest:
+        raw: SeerrRequest = self.parse(SeerrRequest, data)
+        record = to_media_request(raw)
+        if record is None:
+            raise BadResponse(f"{self.label}: request {raw.id} is neither a movie nor a show")
+        return record
+
+    @staticmethod
+    def _request_id(key: str) -> int:
+        if not key.isdigit():
+            raise NotFoundUpstream(f"no request {key!r}", http_status=404)
+        return int(key)
+
+    async def get_request(self, key: str) -> MediaRequest:
+        data = await self.get_json(f"{API}/request/{self._request_id(key)}")
+        return (await self._with_titles([self._one(data)]))[0]
+
+    async def create_request(
+        self,
+        media_type: str,
+        tmdb_id: int,
+        seasons: list[int] | None,
+        *,
+        user: RequestUser | None = None,
+    ) -> MediaRequest:
+        body: dict[str, Any] = {"mediaType": media_type, "mediaId": tmdb_id}
+        if media_type == "tv":
+            body["seasons"] = "all" if seasons is None else sorted(set(seasons))
+        if user is not None:
+            body["userId"] = int(user.id)  # acts for them: the key's owner needs MANAGE_USERS
+        # 409: DuplicateMediaRequestError; releases before it answered 500 with the message.
+        reply = await self.request(
+            "POST", f"{API}/request", json_body=body, ok=lambda status: status in (409, 500)
+        )
+        if reply.status in (409, 500):
+            message = _message(reply.body)
+            if reply.status == 409 or "already" in message.casefold():
+                raise Conflict(f"{self.label}: {message or 'this title is already requested'}")
+            self.check_status(reply)
+        return (await self._with_titles([self._one(reply.json())]))[0]
+
+    async def set_status(self, key: str, *, approve: bool) -> MediaRequest:
+        verb = "approve" if approve else "decline"
+        reply = await self.request("POST", f"{API}/request/{self._request_id(key)}/{verb}")
+        return (await self._with_titles([self._one(reply.json())]))[0]
+
+    async def find_user(self, name: str) -> RequestUser | None:
+        wanted = name.strip().casefold()
+        skip = 0
+        while skip < USER_SCAN_LIMIT:
+            data = await self.get_json(
+                f"{API}/user", params={"take": REQUEST_PAGE, "skip": skip, "sort": "created"}
+            )
+            page: SeerrUserPage = self.parse(SeerrUserPage, data)
+            for user in page.results:
+                if user.id is not None and wanted in user.names():
+                    return RequestUser(id=str(user.id), name=user.name(), names=user.names())
+            skip += REQUEST_PAGE
+            if not page.results or skip >= page.page_info.results:
+                break
+        return None
+
+
+def _message(body: bytes) -> str:
+    """The `message` of an Overseerr error body, if it has one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    return message.strip()[:300] if isinstance(message, str) else ""

@@ -270,6 +270,22 @@ class MediaRequest(Normalized):
     updated_at: Timestamp | None = None
     is_4k: bool = False
     seasons: list[int] = Field(default_factory=list)
+    year: int | None = None
+    poster_url: str | None = None
+    requester_id: str | None = Field(None, description="the upstream's id of the requester")
+    requester_names: list[str] = Field(
+        default_factory=list,
+        description="every login name and email the requester is known by upstream, lower-cased"
+        " (matched against hub users: users see their own requests)",
+    )
+
+
+class RequestUser(Normalized):
+    """A user of a request manager, as far as the hub needs one: to request on their behalf."""
+
+    id: str
+    name: str | None = None
+    names: list[str] = Field(default_factory=list, description="login names and email, lower-cased")
 
 
 class RequestCounts(Normalized):
