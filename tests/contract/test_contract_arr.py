@@ -310,6 +310,88 @@ def _catalog_routes(kind: str, root: str) -> set[tuple[str, str]]:
 EXPECTED_EXTRA.append(_catalog_routes)
 
 
+# ---- library actions (LIB-3, LIB-9): search now, rescan, monitor ----
+
+from openapi_schema_validator import OAS30Validator  # noqa: E402
+
+from arrhub.errors import NotFound  # noqa: E402
+from tests.contract.spec import load_spec  # noqa: E402
+from tests.fakes import servarr as _servarr_fake  # noqa: E402
+from tests.fakes import servarr_library as _library_fake  # noqa: E402
+
+_EDITOR_SCHEMA = {"sonarr": "SeriesEditorResource", "radarr": "MovieEditorResource",
+                  "lidarr": "ArtistEditorResource"}  # fmt: skip
+_CHILDREN_OF = {"sonarr": ("episode", [15, 16]), "lidarr": ("album", [3, 4])}
+
+
+async def _gone(call: Awaitable[Any]) -> None:
+    """The sample library is empty: the action asks, hears 404 and says NotFound."""
+    with pytest.raises(NotFound):
+        await call
+
+
+ARR.update(
+    {
+        "search_item": lambda a: _gone(a.search_item(999)),
+        "rescan_item": lambda a: _gone(a.rescan_item(999)),
+        "set_monitored": lambda a: _gone(a.set_monitored(999, False)),  # PUT, then []
+    }
+)
+
+
+def _action_routes(kind: str, root: str) -> set[tuple[str, str]]:
+    return {("PUT", f"{root}/{_TITLES[kind]}/editor")} if kind in _TITLES else set()
+
+
+EXPECTED_EXTRA.append(_action_routes)
+
+
+@pytest.mark.parametrize("kind", sorted(_EDITOR_SCHEMA))
+async def test_library_actions_follow_the_spec(kind: str) -> None:
+    """On a filled library: every variant's requests are in the spec, the editor bodies fit
+    the spec's editor resource (which allows no other fields), and the fake's replies fit."""
+    product = CASES[kind][0]
+    state = _servarr_fake.FakeArrState(product=product)  # type: ignore[arg-type]
+    _library_fake.fill_library(state, movies=3, series=3, episodes_per_series=14, artists=3,
+                               albums_per_artist=2)  # fmt: skip
+    app = make_arr_app(state)
+    replies = capture_replies(app)
+    async with (
+        serve(app) as url,
+        open_adapter(kind, url, api_key=DEFAULT_KEY, options={"rate_per_second": 1000}) as adapter,
+    ):
+        await adapter.search_item(2)  # type: ignore[attr-defined]
+        if kind == "sonarr":
+            await adapter.search_item(2, season=2)  # type: ignore[attr-defined]
+        if kind in _CHILDREN_OF:
+            await adapter.search_item(2, child_ids=_CHILDREN_OF[kind][1])  # type: ignore[attr-defined]
+        await adapter.rescan_item(2)  # type: ignore[attr-defined]
+        assert await adapter.set_monitored(2, False) is False  # type: ignore[attr-defined]
+        assert await adapter.set_monitored(2, True) is True  # type: ignore[attr-defined]
+    covered = assert_recorded_in_spec(kind, app[RECORDER])
+    root, titles = API_ROOTS[product], _TITLES[kind]
+    expected = {("GET", f"{root}/{titles}/{{id}}"), ("POST", f"{root}/command"),
+                ("PUT", f"{root}/{titles}/editor")}  # fmt: skip
+    if kind in _CHILDREN_OF:
+        expected.add(("GET", f"{root}/{_CHILDREN_OF[kind][0]}"))
+    assert covered == expected
+    assert [c["name"] for c in state.commands.values()] == {
+        "sonarr": ["SeriesSearch", "SeasonSearch", "EpisodeSearch", "RescanSeries"],
+        "radarr": ["MoviesSearch", "RescanMovie"],
+        "lidarr": ["ArtistSearch", "AlbumSearch", "RefreshArtist"],
+    }[kind]
+    spec = load_spec(kind)
+    schema = spec.resolve({"$ref": f"#/components/schemas/{_EDITOR_SCHEMA[kind]}"})
+    validator = OAS30Validator({**dict(schema), "components": spec.document["components"]})
+    edits = [json.loads(r.body) for r in app[RECORDER] if r.method == "PUT"]
+    assert len(edits) == 2
+    for body in edits:
+        assert not list(validator.iter_errors(body)), body
+    for reply in replies:
+        gaps = next((g for part, g in SPEC_GAPS.items() if part in reply.path), ())
+        assert_reply_in_spec(kind, reply.method, reply.path, reply.status, reply.body, ignore=gaps)
+
+
 # ---- library (LIB-1) ------------------------------------------------------------------------
 
 from tests.fakes.servarr import FakeArrState  # noqa: E402

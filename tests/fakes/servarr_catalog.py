@@ -12,6 +12,10 @@ Shaped after the specs (`../shared/upstream/{sonarr-v3,radarr-v3,lidarr-v1}`):
 - `DELETE {series,movie,artist}/{id}?deleteFiles&addImportListExclusion` (Radarr:
   `addImportExclusion`); exclusions at `importlistexclusion` (Radarr: `exclusions`).
 - `GET qualityprofile`, `GET metadataprofile` (Lidarr), `POST tag`.
+- `PUT {series,movie,artist}/editor {seriesIds|movieIds|artistIds, monitored, ...}`: the
+  bulk editor changes the given fields of those titles in place and answers 202 with the
+  updated resources, skipping unknown ids (as `*EditorController.SaveAll` does; the specs
+  say 200 without a body). Bodies are kept in `state.catalog["edited"]`.
 
 Data lives in `state.catalog` (see `catalog_state`): `titles` (the library by id),
 `corpus` (what the metadata source knows), `episodes` (Sonarr) / `albums` (Lidarr),
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.fakes.servarr_library import touch
+
 if TYPE_CHECKING:
     from tests.fakes.servarr import FakeArrState
 
@@ -38,6 +44,13 @@ EXCLUSIONS = {"Sonarr": "importlistexclusion", "Radarr": "exclusions",
               "Lidarr": "importlistexclusion"}  # fmt: skip
 EXCLUSION_FLAG = {"Sonarr": "addImportListExclusion", "Radarr": "addImportExclusion",
                   "Lidarr": "addImportListExclusion"}  # fmt: skip
+#: The bulk editor's id list, and the plain fields it sets when given (not null).
+EDITOR_IDS = {"Sonarr": "seriesIds", "Radarr": "movieIds", "Lidarr": "artistIds"}
+EDITOR_FIELDS = {
+    "Sonarr": ("monitored", "monitorNewItems", "qualityProfileId", "seriesType", "seasonFolder"),
+    "Radarr": ("monitored", "qualityProfileId", "minimumAvailability"),
+    "Lidarr": ("monitored", "monitorNewItems", "qualityProfileId", "metadataProfileId"),
+}
 #: The external id each product keys a title by, and how a lookup term names it.
 EXTERNAL = {"Sonarr": ("tvdbId", "tvdb"), "Radarr": ("tmdbId", "tmdb"),
             "Lidarr": ("foreignArtistId", "lidarr")}  # fmt: skip
@@ -423,6 +436,41 @@ async def _exclusion_delete(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+def _stored(state: FakeArrState, title_id: int) -> list[dict[str, Any]]:
+    """Every stored copy of a title: the catalog's and the library fake's."""
+    found = [t for t in (state.catalog.get("titles", {}).get(title_id),) if t is not None]
+    held = state.library.get(LIBRARY_KEY[state.product])
+    values = held.values() if isinstance(held, dict) else held if isinstance(held, list) else ()
+    found += [t for t in values if isinstance(t, dict) and t.get("id") == title_id]
+    return found
+
+
+async def _editor(request: web.Request) -> web.Response:
+    from tests.fakes.servarr import STATE
+
+    state = request.app[STATE]
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps({"message": "not JSON"}),
+                                 content_type="application/json") from None  # fmt: skip
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps({"message": "expected an object"}),
+                                 content_type="application/json")  # fmt: skip
+    state.catalog.setdefault("edited", []).append(body)
+    changes = {k: body[k] for k in EDITOR_FIELDS[state.product] if body.get(k) is not None}
+    updated: list[dict[str, Any]] = []
+    for title_id in body.get(EDITOR_IDS[state.product]) or []:
+        copies = _stored(state, title_id) if isinstance(title_id, int) else []
+        for copy in copies:
+            copy.update(changes)
+        if copies:
+            updated.append(copies[-1])
+    touch(state)
+    shown = [{k: v for k, v in t.items() if v is not None} for t in updated]
+    return web.json_response(shown, status=202)
+
+
 async def _tag_create(request: web.Request) -> web.Response:
     from tests.fakes.servarr import STATE
 
@@ -453,5 +501,6 @@ def add_catalog_routes(app: web.Application, state: FakeArrState) -> None:
     app.router.add_get(f"{root}/{exclusions}", _exclusions, allow_head=False)
     app.router.add_delete(f"{root}/{exclusions}/{{id:\\d+}}", _exclusion_delete)
     app.router.add_post(f"{root}/tag", _tag_create)
+    app.router.add_put(f"{root}/{resource}/editor", _editor)
     if state.product == "Lidarr":
         app.router.add_get(f"{root}/metadataprofile", _metadata_profiles, allow_head=False)

@@ -248,6 +248,30 @@ class ArrAdapter(Adapter):
     async def delete_exclusion(self, exclusion_id: int) -> None:
         raise Unsupported(f"{self.display_name} has no import exclusions")
 
+    # ---- library actions (LIB-3, LIB-9) ----
+
+    async def search_item(
+        self,
+        upstream_id: int,
+        *,
+        season: int | None = None,
+        child_ids: Sequence[int] | None = None,
+    ) -> CommandStatus:
+        """Start the upstream's search for a title, one of its seasons (Sonarr) or some of
+        its episodes/albums (upstream ids). `NotFound` when the title is gone,
+        `ValidationFailed` when the season or a child is not the title's."""
+        raise Unsupported(f"{self.display_name} cannot search for titles")
+
+    async def rescan_item(self, upstream_id: int) -> CommandStatus:
+        """Start a rescan of the title's folder on disk (`NotFound` when it is gone)."""
+        raise Unsupported(f"{self.display_name} cannot rescan titles")
+
+    async def set_monitored(self, upstream_id: int, monitored: bool) -> bool:
+        """Monitor or unmonitor a title; returns `monitored` as the upstream has it after."""
+        raise Unsupported(f"{self.display_name} cannot change what it monitors")
+
+    # ---- end library actions ----
+
     # ---- end catalog (LIB-7/8/9) ------------------------------------------------------------
 
     async def collect(self) -> dict[str, Any]:

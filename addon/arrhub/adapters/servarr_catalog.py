@@ -12,13 +12,14 @@ the flow and each product class only says what its resources are called:
   do; a duplicate answers 400 with `[{propertyName, errorMessage: "This ... has already
   been added", ...}]` (FluentValidation's shape), which becomes 409 here;
 - delete's exclusion switch is `addImportListExclusion` (Sonarr, Lidarr) but
-  `addImportExclusion` (Radarr), and Radarr's exclusions live at `/exclusions`.
+  `addImportExclusion` (Radarr), and Radarr's exclusions live at `/exclusions`;
+- library actions (search now, rescan, monitor) are commands and the bulk editors, below.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -39,7 +40,7 @@ from arrhub.models.catalog import (
     ProfileRecord,
 )
 from arrhub.models.library import LibraryKind, LibraryRecord
-from arrhub.models.upstream import utc
+from arrhub.models.upstream import CommandStatus, utc
 
 #: The API's monitor names -> Sonarr's `MonitorTypes` (the others use the API's names).
 SONARR_MONITOR = {"first_season": "firstSeason", "latest_season": "latestSeason"}
@@ -436,6 +437,109 @@ class _ServarrCatalog(ServarrAdapter):
         except NotFoundUpstream:
             raise NotFound(f"{self.label} has no import exclusion {exclusion_id}") from None
 
+    # ---- library actions (LIB-3, LIB-9) ----
+    # Command names and bodies are not in the OpenAPI specs (their `CommandResource` has
+    # no per-command fields); they come from FACTS.md and the upstream sources: Sonarr
+    # `IndexerSearch/{SeriesSearch,SeasonSearch,EpisodeSearch}Command.cs` (`seriesId`;
+    # `seriesId, seasonNumber`; `episodeIds`) and `MediaFiles/Commands/RescanSeriesCommand.cs`
+    # (`seriesId`); Radarr `IndexerSearch/MoviesSearchCommand.cs` (`movieIds`) and
+    # `MediaFiles/Commands/RescanMovieCommand.cs` (`movieId`); Lidarr
+    # `IndexerSearch/{ArtistSearch,AlbumSearch}Command.cs` (`artistId`; `albumIds`) and
+    # `Music/Commands/RefreshArtistCommand.cs` (`artistId`, also read by versions that take
+    # `artistIds`): Lidarr has no per-artist rescan; its "Refresh & Scan" is RefreshArtist.
+    # Monitoring goes through the bulk editors (`PUT {series,movie,artist}/editor`, in the
+    # specs): one field changes and nothing else is overwritten, unlike a PUT of the whole
+    # resource read a moment earlier. The servers answer 202 with the updated resources
+    # (`*EditorController.SaveAll`) and silently skip unknown ids; the specs say 200 and
+    # no body, so an answer without a list is followed by a read.
+
+    #: `{seriesIds|movieIds|artistIds: [...]}` of the editor.
+    editor_ids_field: ClassVar[str]
+    #: The rescan command and its id field.
+    rescan_command: ClassVar[tuple[str, str]]
+    #: The children resource and its parent filter (`episode?seriesId=`), if any.
+    children_query: ClassVar[tuple[str, str] | None] = None
+
+    async def _title_raw(self, upstream_id: int) -> dict[str, Any]:
+        """`GET {resource}/{id}`: the title as it is now; `NotFound` when it is gone."""
+        try:
+            data = await self.api_get(
+                f"{self.title_resource}/{int(upstream_id)}", timeout=self.library_timeout
+            )
+        except NotFoundUpstream:
+            raise NotFound(f"{self.label} has no {self.catalog_kind} {upstream_id}") from None
+        return data if isinstance(data, dict) else {}
+
+    async def _child_ids_of(self, upstream_id: int) -> set[int]:
+        if self.children_query is None:
+            return set()
+        resource, parent_field = self.children_query
+        try:
+            data = await self.api_get(
+                resource, {parent_field: int(upstream_id)}, timeout=self.library_timeout,
+                max_bytes=LIBRARY_MAX_REPLY,
+            )  # fmt: skip
+        except NotFoundUpstream:
+            raise NotFound(f"{self.label} has no {self.catalog_kind} {upstream_id}") from None
+        items = data if isinstance(data, list) else []
+        return {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), int)}
+
+    async def search_item(
+        self,
+        upstream_id: int,
+        *,
+        season: int | None = None,
+        child_ids: Sequence[int] | None = None,
+    ) -> CommandStatus:
+        title = await self._title_raw(upstream_id)
+        children = sorted(set(child_ids or ()))
+        if season is not None and children:
+            raise ValidationFailed("search a season or some children, not both")
+        if season is not None:
+            self._check_season(title, season)
+        if children:
+            if self.children_query is None:
+                raise ValidationFailed(f"{self.label}: a {self.catalog_kind} has no children")
+            foreign = set(children) - await self._child_ids_of(upstream_id)
+            if foreign:
+                raise ValidationFailed(
+                    f"{self.label}: {', '.join(map(str, sorted(foreign)))} are not "
+                    f"{self.children_query[0]}s of {self.catalog_kind} {upstream_id}",
+                    errors=[{"loc": ["body", "child_ids"], "msg": "not a child of this item",
+                             "type": "value_error"}],
+                )  # fmt: skip
+        name, body = self._search_command(int(upstream_id), season, children)
+        return await self.command(name, **body)
+
+    def _check_season(self, title: Mapping[str, Any], season: int) -> None:
+        raise ValidationFailed(f"{self.label}: a {self.catalog_kind} has no seasons")
+
+    def _search_command(
+        self, upstream_id: int, season: int | None, children: list[int]
+    ) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    async def rescan_item(self, upstream_id: int) -> CommandStatus:
+        await self._title_raw(upstream_id)  # a command for a missing title fails only later
+        name, field = self.rescan_command
+        return await self.command(name, **{field: int(upstream_id)})
+
+    async def set_monitored(self, upstream_id: int, monitored: bool) -> bool:
+        reply = await self.request(
+            "PUT", self.api(f"{self.title_resource}/editor"),
+            json_body={self.editor_ids_field: [int(upstream_id)], "monitored": monitored},
+            timeout=self.library_timeout,
+        )  # fmt: skip
+        data = reply.json() if reply.body.strip() else None
+        if isinstance(data, list):
+            for item in data:
+                if isinstance(item, dict) and item.get("id") == int(upstream_id):
+                    return bool(item.get("monitored"))
+            raise NotFound(f"{self.label} has no {self.catalog_kind} {upstream_id}")
+        return bool((await self._title_raw(upstream_id)).get("monitored"))
+
+    # ---- end library actions ----
+
 
 # ---- the products ---------------------------------------------------------------------------
 
@@ -447,6 +551,28 @@ class SonarrCatalog(_ServarrCatalog):
     catalog_kind = "series"
     title_resource = "series"
     calendar_includes: ClassVar[Mapping[str, bool]] = {"includeSeries": True}
+    editor_ids_field = "seriesIds"
+    rescan_command = ("RescanSeries", "seriesId")
+    children_query = ("episode", "seriesId")
+
+    def _check_season(self, title: Mapping[str, Any], season: int) -> None:
+        seasons = title.get("seasons")
+        numbers = {s.get("seasonNumber") for s in seasons or [] if isinstance(s, dict)}
+        if season not in numbers:
+            raise ValidationFailed(
+                f"{self.label}: series {title.get('id')} has no season {season}",
+                errors=[{"loc": ["body", "season_number"], "msg": "no such season",
+                         "type": "value_error"}],
+            )  # fmt: skip
+
+    def _search_command(
+        self, upstream_id: int, season: int | None, children: list[int]
+    ) -> tuple[str, dict[str, Any]]:
+        if children:
+            return "EpisodeSearch", {"episodeIds": children}
+        if season is not None:
+            return "SeasonSearch", {"seriesId": upstream_id, "seasonNumber": season}
+        return "SeriesSearch", {"seriesId": upstream_id}
 
     def _calendar_records(
         self, data: list[Any], start: datetime, end: datetime
@@ -520,6 +646,13 @@ class RadarrCatalog(_ServarrCatalog):
     title_resource = "movie"
     exclusion_resource = "exclusions"
     exclusion_flag = "addImportExclusion"
+    editor_ids_field = "movieIds"
+    rescan_command = ("RescanMovie", "movieId")
+
+    def _search_command(
+        self, upstream_id: int, season: int | None, children: list[int]
+    ) -> tuple[str, dict[str, Any]]:
+        return "MoviesSearch", {"movieIds": [upstream_id]}
 
     def _calendar_records(
         self, data: list[Any], start: datetime, end: datetime
@@ -585,6 +718,16 @@ class LidarrCatalog(_ServarrCatalog):
     catalog_kind = "artist"
     title_resource = "artist"
     calendar_includes: ClassVar[Mapping[str, bool]] = {"includeArtist": True}
+    editor_ids_field = "artistIds"
+    rescan_command = ("RefreshArtist", "artistId")
+    children_query = ("album", "artistId")
+
+    def _search_command(
+        self, upstream_id: int, season: int | None, children: list[int]
+    ) -> tuple[str, dict[str, Any]]:
+        if children:
+            return "AlbumSearch", {"albumIds": children}
+        return "ArtistSearch", {"artistId": upstream_id}
 
     def _calendar_records(
         self, data: list[Any], start: datetime, end: datetime
