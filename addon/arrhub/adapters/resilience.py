@@ -7,6 +7,12 @@
 - `Throttle`: at most `rate` requests per second with bursts of `burst`, awaited rather
   than refused, so a burst of work queues instead of hammering the upstream.
 - `backoff_delay`: exponential backoff with full jitter, honouring `Retry-After`.
+- `bulk_reads()`: the library's bulk reads (one `GET /episode?seriesId=` per series, 10k
+  for a big Sonarr) skip the throttle. The polling rate (10/s by default) is a budget for
+  the collector's background polling; at that pace a first library import would take
+  17 minutes. Bulk reads stay bounded instead by the instance's concurrency limit
+  (requests in flight, `max_concurrency`) and the reader's own window, so an upstream
+  serves them back to back, never more at once than it was configured for.
 """
 
 from __future__ import annotations
@@ -14,8 +20,23 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+_BULK: ContextVar[bool] = ContextVar("arrhub_bulk_read", default=False)
+
+
+@contextmanager
+def bulk_reads() -> Iterator[None]:
+    """Calls made inside (in this task's context) are not throttled; see the module doc.
+    Use it inside the task that makes the calls: tasks copy the context when created."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +141,8 @@ class Throttle:
         self._last = now
 
     async def acquire(self) -> None:
+        if _BULK.get():
+            return
         async with self._lock:
             self._refill()
             while self._tokens < 1.0:

@@ -4,9 +4,17 @@ albums (Lidarr), streamed so a 100k-title library never sits in memory at once.
 - Top-level lists (`/movie`, `/series`, `/artist`, `/album`) are one JSON array each,
   hundreds of MB on a big install: they are parsed element by element
   (`jsonstream.stream_json_array`) and each element is mapped and handed on at once.
-- Episodes come per series (`/episode?seriesId=N&includeEpisodeFile=true`, the only way
-  Sonarr serves them) with a sliding window of requests in flight, yielded series by
-  series in the order of the series list.
+- Episodes come per series (`/episode?seriesId=N&includeEpisodeFile=true`: Sonarr's
+  controller refuses a call without `seriesId`/`episodeIds`/`episodeFileId`, whatever the
+  spec's `required: false` suggests) with a sliding window of requests in flight, yielded
+  series by series in the order asked. These bulk reads are paced by the window and the
+  instance's concurrency limit, not by its polling rate (`resilience.bulk_reads`): 10k
+  series at 10 requests/s would take 17 minutes. A series' `episodes_signature` (its
+  statistics, per-season statistics, airings, last info sync) tells the cache whose
+  episodes can have changed, so a refresh re-reads only those.
+- 500k episodes are mapped without pydantic (`episode_child_fast`: type checks by hand,
+  the record built with `model_construct`); an element of an unexpected shape goes
+  through `RawEpisode` as before, so odd replies behave exactly as they did.
 - Tag ids become labels through one `GET /tag` per fetch.
 - Counts come from the upstream's own statistics (Sonarr v3 before 3.0.4 put them on
   the series itself, later ones in `statistics`): a series' `missing_count` is
@@ -20,6 +28,8 @@ albums (Lidarr), streamed so a 100k-title library never sits in memory at once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from collections import deque
@@ -32,8 +42,10 @@ from pydantic import Field, field_validator
 from arrhub.adapters.base import LIBRARY_MAX_REPLY, UpstreamModel
 from arrhub.adapters.errors import NotFoundUpstream
 from arrhub.adapters.jsonstream import stream_json_array
+from arrhub.adapters.resilience import bulk_reads
 from arrhub.adapters.servarr import ServarrAdapter, ServarrPage, real_date
 from arrhub.models.library import ChildRecord, LibraryKind, LibraryRecord
+from arrhub.models.upstream import utc
 
 LOGGER = logging.getLogger(__name__)
 
@@ -280,6 +292,112 @@ def episode_child(raw: RawEpisode, series_id: int | None = None) -> ChildRecord 
     )
 
 
+class _Unusual(Exception):
+    """An episode element the fast path does not handle: pydantic takes it instead."""
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None or (type(value) is int):
+        return value
+    raise _Unusual
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise _Unusual
+
+
+def _flag(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _Unusual
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unusual
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Unusual from None
+    return real_date(utc(parsed))
+
+
+_CHILD_FIELDS = frozenset(ChildRecord.model_fields)
+
+
+def _trusted_child(**values: Any) -> ChildRecord:
+    """A ChildRecord from values already checked, every field given: what
+    `model_construct` does without its per-field default handling (13 us -> 1.5 us a
+    record, which is 6 s over 500k episodes)."""
+    record = ChildRecord.__new__(ChildRecord)
+    object.__setattr__(record, "__dict__", values)
+    object.__setattr__(record, "__pydantic_fields_set__", set(_CHILD_FIELDS))
+    object.__setattr__(record, "__pydantic_extra__", None)
+    object.__setattr__(record, "__pydantic_private__", None)
+    return record
+
+
+def episode_child_fast(data: Any, series_id: int | None = None) -> ChildRecord | None:
+    """`episode_child(RawEpisode(data))` for the usual shape, 5x faster; raises `_Unusual`
+    for anything else (wrong types, odd dates) so the caller can fall back."""
+    if type(data) is not dict:
+        raise _Unusual
+    get = data.get
+    upstream_id = _opt_int(get("id"))
+    parent = _opt_int(get("seriesId"))
+    parent = parent if parent is not None else series_id
+    if upstream_id is None or parent is None:
+        return None
+    has_file = _flag(get("hasFile", False))
+    file = get("episodeFile") if has_file else None
+    if file is not None and type(file) is not dict:
+        raise _Unusual
+    size = _count((file or {}).get("size"))
+    return _trusted_child(
+        type="episode",
+        upstream_id=upstream_id,
+        parent_upstream_id=parent,
+        season_number=_opt_int(get("seasonNumber")),
+        episode_number=_opt_int(get("episodeNumber")),
+        title=_opt_str(get("title")) or None,
+        air_date=_moment(get("airDateUtc")),
+        monitored=_flag(get("monitored", False)),
+        has_file=has_file,
+        quality=_quality_name(file),
+        size_on_disk=size,
+        cutoff_unmet=bool((file or {}).get("qualityCutoffNotMet")),
+    )
+
+
+def episodes_signature(data: Mapping[str, Any]) -> int:
+    """A digest of what a series says about its episodes: when it is unchanged since the
+    cached episodes were read, they are not read again. Statistics move with files,
+    monitoring and airings; `lastInfoSync` with metadata (titles, air dates); the seasons'
+    own statistics and `monitored` with season-level changes."""
+    seasons = data.get("seasons")
+    parts = [
+        data.get(key)
+        for key in ("statistics", "previousAiring", "nextAiring", "lastInfoSync",
+                    "episodeCount", "episodeFileCount", "totalEpisodeCount", "sizeOnDisk",
+                    "monitored")
+    ]  # fmt: skip
+    if isinstance(seasons, list):
+        parts.append(
+            [
+                [s.get("seasonNumber"), s.get("monitored"), s.get("statistics")]
+                for s in seasons
+                if isinstance(s, Mapping)
+            ]
+        )
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    raw = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(raw, "big", signed=True)
+
+
 def album_child(raw: RawAlbum, cutoff_unmet: set[int] | frozenset[int]) -> ChildRecord | None:
     if raw.id is None or raw.artist_id is None:
         return None
@@ -347,6 +465,11 @@ class _ServarrLibrary(ServarrAdapter):
     async def cutoff_unmet_ids(self) -> set[int]:
         """`wanted/cutoff`, every page: ids of the episodes / movies / albums listed."""
         ids: set[int] = set()
+        with bulk_reads():  # one page after the other: paced by the replies themselves
+            await self._cutoff_pages(ids)
+        return ids
+
+    async def _cutoff_pages(self, ids: set[int]) -> None:
         for page in range(1, CUTOFF_MAX_PAGES + 1):
             raw: ServarrPage = self.parse(
                 ServarrPage,
@@ -360,7 +483,6 @@ class _ServarrLibrary(ServarrAdapter):
             ids.update(r["id"] for r in raw.records if isinstance(r.get("id"), int))
             if not raw.records or page * CUTOFF_PAGE_SIZE >= raw.total_records:
                 break
-        return ids
 
 
 class SonarrLibrary(_ServarrLibrary):
@@ -369,18 +491,36 @@ class SonarrLibrary(_ServarrLibrary):
     library_kind: ClassVar[LibraryKind] = "series"
     library_path: ClassVar[str] = "series"
     _series_ids: tuple[float, list[int]] | None = None
+    _signatures: dict[int, int] | None = None
+    _building: dict[int, int] | None = None
 
     def _map(self, data: Any, labels: Mapping[int, str]) -> LibraryRecord | None:
         raw: RawSeries = self.parse(RawSeries, data)
-        return series_record(raw, labels) if raw.id is not None else None
+        if raw.id is None:
+            return None
+        if self._building is not None and isinstance(data, Mapping):
+            self._building[raw.id] = episodes_signature(data)
+        return series_record(raw, labels)
 
     async def library_records(self) -> AsyncIterator[LibraryRecord]:
         ids: list[int] = []
-        async for record in super().library_records():
-            ids.append(record.upstream_id)
-            yield record
-        # A complete pass: library_children() may use these instead of reading /series again.
-        self._series_ids = (time.monotonic(), ids)
+        self._building, self._signatures = {}, None
+        try:
+            async for record in super().library_records():
+                ids.append(record.upstream_id)
+                yield record
+            # A complete pass: library_children() may use these instead of reading
+            # /series again, and the cache may compare the signatures.
+            self._series_ids = (time.monotonic(), ids)
+            self._signatures = self._building
+        finally:
+            self._building = None
+
+    def children_signatures(self) -> dict[int, int] | None:
+        """`episodes_signature` of every series of the last complete `library_records()`
+        pass (None before one): the cache re-reads the episodes of series whose
+        signature differs from the one stored with their cached episodes."""
+        return self._signatures
 
     async def library_children(
         self, parent_upstream_id: int | None = None
@@ -390,6 +530,11 @@ class SonarrLibrary(_ServarrLibrary):
                 yield child
             return
         async for child in self._all_episodes(await self._all_series_ids()):
+            yield child
+
+    async def library_children_of(self, parent_ids: list[int]) -> AsyncIterator[ChildRecord]:
+        """The episodes of just these series, in this order (the window applies)."""
+        async for child in self._all_episodes(parent_ids):
             yield child
 
     async def _all_series_ids(self) -> list[int]:
@@ -412,7 +557,7 @@ class SonarrLibrary(_ServarrLibrary):
                     series_id = next(queued, None)
                     if series_id is None:
                         break
-                    pending.append(asyncio.create_task(self._episodes(series_id)))
+                    pending.append(asyncio.create_task(self._bulk_episodes(series_id)))
                 if not pending:
                     return
                 for child in await pending.popleft():
@@ -422,6 +567,11 @@ class SonarrLibrary(_ServarrLibrary):
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _bulk_episodes(self, series_id: int) -> list[ChildRecord]:
+        # Each task has its own copy of the context: the flag stays inside this read.
+        with bulk_reads():
+            return await self._episodes(series_id)
 
     async def _episodes(self, series_id: int) -> list[ChildRecord]:
         """One series' episodes; none when the series is gone (deleted meanwhile)."""
@@ -434,8 +584,18 @@ class SonarrLibrary(_ServarrLibrary):
             )
         except NotFoundUpstream:
             return []
-        raw: list[RawEpisode] = self.parse(list[RawEpisode], data)
-        return [c for c in (episode_child(e, series_id) for e in raw) if c is not None]
+        if not isinstance(data, list):
+            self.parse(list[RawEpisode], data)  # raises BadResponse with the usual message
+            return []
+        children: list[ChildRecord] = []
+        for element in data:
+            try:
+                child = episode_child_fast(element, series_id)
+            except _Unusual:
+                child = episode_child(self.parse(RawEpisode, element), series_id)
+            if child is not None:
+                children.append(child)
+        return children
 
 
 class RadarrLibrary(_ServarrLibrary):

@@ -8,6 +8,7 @@ and every real payload of the endpoints read here.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import tracemalloc
 from typing import Any
@@ -371,3 +372,21 @@ async def test_real_payload_parses(payload: Payload, read: tuple[str, str, str])
             assert item.year is None or item.year > 1800
             assert item.added is None or item.added.year > 1900
             assert set(item.tags) <= {"zero", "eleven"}
+
+
+# ---- bulk reads and the throttle -------------------------------------------------------------
+
+
+async def test_bulk_reads_skip_the_throttle_only_inside() -> None:
+    from arrhub.adapters.resilience import Throttle, bulk_reads
+
+    moment = [0.0]
+    throttle = Throttle(1.0, burst=1, clock=lambda: moment[0])
+    await throttle.acquire()  # the one token of the burst
+    with bulk_reads():
+        for _ in range(50):  # no token left, yet nothing waits
+            await asyncio.wait_for(throttle.acquire(), timeout=5)
+    waiting = asyncio.ensure_future(throttle.acquire())
+    await asyncio.sleep(0)
+    assert not waiting.done()  # outside, the empty bucket makes it wait
+    waiting.cancel()

@@ -121,7 +121,7 @@ class LibrarySearch:
             return [], 0  # only punctuation or symbols: nothing can match
         order: str | None = None if sort == "relevance" else sql_order_by(sort, descending)
         if sort == "relevance" and not descending:
-            order = "ORDER BY bm25(library_fts, 10.0, 2.0) DESC, i.sort_key, i.id"
+            order = "ORDER BY bm25 DESC"  # least relevant first
         rows, total = await self._queries.match_page(where, expression, order, limit, offset)
         if total >= search.FUZZY_BELOW:
             return rows, total

@@ -5,7 +5,15 @@ transaction, only changed rows); then the children (episodes/albums) the same wa
 after both streams completed are the rows the upstream no longer has deleted and the
 parents' counts recomputed. A failure anywhere (upstream down, bad reply, cancel) leaves
 the instance's last good rows in place and marks its refresh failed in the job result.
-Memory is bounded by the batch size: no instance's library is ever held in a list.
+Memory is bounded by the batch size: no instance's library is ever held in a list
+(only ids and signatures of the parents, a few hundred KB for 10k series).
+
+Children are read only where they can have changed: an adapter that gives each parent a
+signature (Sonarr: the series' statistics) lets the refresh skip the parents whose
+signature matches the one stored with their cached children, and whose cached
+`cutoff_unmet` flags agree with the upstream's cutoff list; those children are kept as
+they are. A nothing-changed refresh of a 10k-series Sonarr is then two list reads and
+the cutoff pages instead of 10k episode requests.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from arrhub.adapters.categories import ArrAdapter
@@ -53,6 +61,9 @@ class Refresher:
         self._bus = bus
         self.item_batch = ITEM_BATCH
         self.child_batch = CHILD_BATCH
+        #: Per run: the signatures of the parents whose children it read, stored when
+        #: the run finishes (never before: a failed run must read them again).
+        self._signatures: dict[str, dict[int, int]] = {}
 
     async def refresh(self, context: JobContext, instance_ids: list[str] | None) -> dict[str, Any]:
         """The job body: every library instance (or the ones named), two at a time."""
@@ -104,7 +115,7 @@ class Refresher:
             items.removed = await self._repository.finish_items(instance_id, kind, run)
             if child_kind:
                 children.removed = await self._repository.finish_children(
-                    instance_id, child_kind, run, now
+                    instance_id, child_kind, run, now, signatures=self._signatures.get(run)
                 )
             await self._repository.record_refresh(instance_id, now, ok=True, error=None)
         except (JobCancelled, asyncio.CancelledError):
@@ -118,6 +129,8 @@ class Refresher:
             await progress(1.0, None)
             return {"instance_id": instance_id, "ok": False, "error": message,
                     "items": items.as_dict(), "children": children.as_dict()}  # fmt: skip
+        finally:
+            self._signatures.pop(run, None)
         await progress(1.0, None)
         summary = {"instance_id": instance_id, "ok": True, "error": None,
                    "items": items.as_dict(), "children": children.as_dict()}  # fmt: skip
@@ -141,13 +154,21 @@ class Refresher:
     ) -> WriteCounts:
         counts = WriteCounts()
         cutoff = await self._cutoff_ids(adapter)
-        child_kind = CHILD_OF[adapter.library_kind]
-        expected = max(
-            await self._repository.expected_children(instance_id, adapter.library_kind), 1
-        )
+        kind = adapter.library_kind
+        child_kind = CHILD_OF[kind]
+        expected = max(await self._repository.expected_children(instance_id, kind), 1)
+        plan = await self._plan(instance_id, adapter, run, cutoff)
+        stream: AsyncIterator[ChildRecord]
+        if plan is None:
+            stream = adapter.library_children()
+        else:
+            to_read, signatures, share, counts.unchanged = plan
+            self._signatures[run] = signatures
+            expected = max(round(expected * share), 1)
+            stream = adapter.library_children_of(to_read)  # type: ignore[attr-defined]
         seen = 0
         batch: list[ChildRecord] = []
-        async for record in adapter.library_children():
+        async for record in stream:
             child = record
             if child.upstream_id in cutoff and not child.cutoff_unmet:
                 child = child.model_copy(update={"cutoff_unmet": True})
@@ -161,6 +182,28 @@ class Refresher:
         counts.add(await self._write_children(instance_id, batch, run, first))
         context.checkpoint()
         return counts
+
+    async def _plan(
+        self, instance_id: str, adapter: ArrAdapter, run: str, cutoff: frozenset[int]
+    ) -> tuple[list[int], dict[int, int], float, int] | None:
+        """Which parents' children to read: (their ids, their signatures, the share of all
+        parents they are, the children kept unread); None when the adapter cannot say
+        (read them all)."""
+        helper = getattr(adapter, "children_signatures", None)
+        if helper is None or not hasattr(adapter, "library_children_of"):
+            return None
+        current: dict[int, int] | None = helper()
+        if current is None:
+            return None
+        kind = adapter.library_kind
+        stored = await self._repository.children_signatures(instance_id, kind)
+        drift = await self._repository.cutoff_drift(instance_id, CHILD_OF[kind], cutoff)
+        to_read = [p for p, sig in current.items() if stored.get(p) != sig or p in drift]
+        wanted = set(to_read)
+        kept = [p for p in current if p not in wanted]
+        unread = await self._repository.keep_children(instance_id, run, CHILD_OF[kind], kept)
+        signatures = {p: current[p] for p in to_read}
+        return to_read, signatures, len(to_read) / max(len(current), 1), unread
 
     @staticmethod
     async def _cutoff_ids(adapter: ArrAdapter) -> frozenset[int]:

@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS library_items (
     physical_release   TEXT,
     file_at            TEXT,
     hash               INTEGER NOT NULL,
+    -- series: the signature (statistics, airings) its cached episodes were read under;
+    -- a refresh re-reads the episodes only when the series' signature moved
+    children_sig       INTEGER,
     updated_at         TEXT NOT NULL,
     UNIQUE (instance_id, type, upstream_id)
 );
