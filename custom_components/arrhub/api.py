@@ -18,7 +18,22 @@ import aiohttp
 from yarl import URL
 
 from .const import REQUEST_TIMEOUT
-from .models import ClientState, HubSummary, InstanceHealth, Subscription, SystemInfo
+from .models import (
+    TITLE_TO_LIBRARY_TYPE,
+    BlocklistResult,
+    CalendarPage,
+    CatalogOptions,
+    ClientState,
+    DownloadsPage,
+    HubSummary,
+    InstanceHealth,
+    MediaRequest,
+    RequestsPage,
+    Subscription,
+    SystemInfo,
+    TitleResult,
+    library_item_response,
+)
 
 #: Problem codes that mean "these credentials will not do" (docs/api.md, Errors).
 AUTH_CODES = frozenset({"AUTH_REQUIRED", "INVALID_KEY", "FORBIDDEN"})
@@ -105,8 +120,15 @@ class ArrhubClient:
             raise _problem(reply)
         return reply
 
-    async def _json(self, method: str, path: str, *, json_body: Any = None) -> Any:
-        reply = await self._request(method, path, json_body=json_body)
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
+        reply = await self._request(method, path, json_body=json_body, params=params)
         return _decoded(reply.body)
 
     async def system_info(self) -> SystemInfo:
@@ -149,14 +171,78 @@ class ArrhubClient:
         )
         return _parsed(ClientState.from_dict, raw)
 
+    async def downloads(
+        self, *, instance_id: str | None = None, state: str | None = None, limit: int = 50
+    ) -> DownloadsPage:
+        """One page of the hub's joined download list (clients and *arr queues)."""
+        params = {"limit": str(limit)}
+        if instance_id is not None:
+            params["instance"] = instance_id
+        if state is not None:
+            params["status"] = state
+        raw = await self._json("GET", "api/v1/downloads", params=params)
+        return _parsed(DownloadsPage.from_dict, raw)
+
+    async def blocklist(self, download_id: str) -> BlocklistResult:
+        """Blocklist a download's release in its *arr, which searches for another."""
+        raw = await self._json("POST", f"api/v1/downloads/{download_id}/blocklist")
+        return _parsed(BlocklistResult.from_dict, raw)
+
+    async def calendar(
+        self,
+        *,
+        start: str | None = None,
+        end: str | None = None,
+        kind: str | None = None,
+        instance_id: str | None = None,
+    ) -> CalendarPage:
+        """Calendar entries of every *arr between `start` and `end` (ISO dates or times)."""
+        params = _params(start=start, end=end, type=kind, instance_id=instance_id)
+        raw = await self._json("GET", "api/v1/calendar", params=params)
+        return _parsed(CalendarPage.from_dict, raw)
+
+    async def lookup(self, kind: str, query: str) -> list[TitleResult]:
+        """Titles the *arrs find online (`tv`, `movie`, `music`), marked when in the library."""
+        raw = await self._json("GET", "api/v1/lookup", params={"type": kind, "q": query})
+        return _parsed(lambda r: [TitleResult.from_lookup(i) for i in _items(r)], raw)
+
+    async def library_search(self, kind: str, query: str, limit: int) -> list[TitleResult]:
+        """Titles in the hub's library cache matching `query` (full text)."""
+        params = {"type": TITLE_TO_LIBRARY_TYPE[kind], "q": query, "limit": str(limit)}
+        raw = await self._json("GET", "api/v1/library/items", params=params)
+        return _parsed(lambda r: [TitleResult.from_library(i) for i in _items(r)], raw)
+
+    async def catalog_options(self, instance_id: str) -> CatalogOptions:
+        """Root folders, profiles and monitor options of an *arr, for adding titles."""
+        raw = await self._json("GET", "api/v1/catalog/options", params={"instance_id": instance_id})
+        return _parsed(CatalogOptions.from_dict, raw)
+
+    async def add_title(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Add a title to an *arr (admin); answers the new library item, trimmed."""
+        raw = await self._json("POST", "api/v1/library/items", json_body=body)
+        return _parsed(library_item_response, raw)
+
+    async def requests(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> RequestsPage:
+        params = _params(status=status, type=kind, limit=str(limit))
+        raw = await self._json("GET", "api/v1/requests", params=params)
+        return _parsed(RequestsPage.from_dict, raw)
+
+    async def create_request(self, body: dict[str, Any]) -> MediaRequest:
+        raw = await self._json("POST", "api/v1/requests", json_body=body)
+        return _parsed(MediaRequest.from_dict, raw)
+
+    async def decide_request(self, request_id: str, *, approve: bool) -> MediaRequest:
+        """Approve or decline a request (admin)."""
+        action = "approve" if approve else "decline"
+        raw = await self._json("POST", f"api/v1/requests/{request_id}/{action}")
+        return _parsed(MediaRequest.from_dict, raw)
+
     async def subscriptions(self, url: str) -> list[Subscription]:
         """The hub's outbound webhook subscriptions to exactly `url` (admin)."""
-        reply = await self._request("GET", "api/v1/subscriptions", params={"url": url})
-        raw = _decoded(reply.body)
-        items = raw.get("items") if isinstance(raw, dict) else None
-        if not isinstance(items, list):
-            raise ArrhubError("the hub sent an unexpected reply: items is not a list")
-        return [_parsed(Subscription.from_dict, item) for item in items]
+        raw = await self._json("GET", "api/v1/subscriptions", params={"url": url})
+        return _parsed(lambda r: [Subscription.from_dict(i) for i in _items(r)], raw)
 
     async def create_subscription(
         self, url: str, secret: str, events: list[str], description: str
@@ -173,6 +259,18 @@ class ArrhubClient:
 
     async def delete_subscription(self, subscription_id: str) -> None:
         await self._request("DELETE", f"api/v1/subscriptions/{subscription_id}")
+
+
+def _params(**values: str | None) -> dict[str, str]:
+    """Query parameters without the ones left out."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _items(raw: Any) -> list[Any]:
+    items = raw.get("items") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("items is not a list")
+    return items
 
 
 def _decoded(body: bytes) -> Any:

@@ -43,6 +43,14 @@ KEY_GROUPS: Final[dict[str, str]] = {
     "pending_requests": GROUP_MEDIA,
     "wanted_subtitles": GROUP_MEDIA,
     "indexers_enabled": GROUP_MEDIA,
+    "missing": GROUP_MEDIA,
+    "cutoff_unmet": GROUP_MEDIA,
+    "movies": GROUP_MEDIA,
+    "series": GROUP_MEDIA,
+    "episodes": GROUP_MEDIA,
+    "artists": GROUP_MEDIA,
+    "albums": GROUP_MEDIA,
+    "request": GROUP_MEDIA,
     "connectivity": GROUP_HEALTH,
     "problem": GROUP_HEALTH,
     "health_issues": GROUP_HEALTH,
@@ -60,17 +68,63 @@ ZEROCONF_TYPE: Final = "_arrhub._tcp.local."
 
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_INSTANCE_ID: Final = "instance_id"
+ATTR_DOWNLOAD_ID: Final = "download_id"
+ATTR_STATE: Final = "state"
+ATTR_LIMIT: Final = "limit"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
+ATTR_TYPE: Final = "type"
+ATTR_QUERY: Final = "query"
+ATTR_IN_LIBRARY_ONLY: Final = "in_library_only"
+ATTR_TMDB_ID: Final = "tmdb_id"
+ATTR_TVDB_ID: Final = "tvdb_id"
+ATTR_MUSICBRAINZ_ID: Final = "musicbrainz_id"
+ATTR_ROOT_FOLDER: Final = "root_folder"
+ATTR_QUALITY_PROFILE_ID: Final = "quality_profile_id"
+ATTR_MONITOR: Final = "monitor"
+ATTR_SEARCH_NOW: Final = "search_now"
+ATTR_STATUS: Final = "status"
+ATTR_SEASONS: Final = "seasons"
+ATTR_REQUEST_ID: Final = "request_id"
 
 SERVICE_PAUSE_DOWNLOADS: Final = "pause_downloads"
 SERVICE_RESUME_DOWNLOADS: Final = "resume_downloads"
 SERVICE_REFRESH_INSTANCE: Final = "refresh_instance"
 SERVICE_GET_QUEUE: Final = "get_queue"
+SERVICE_BLOCKLIST_AND_SEARCH: Final = "blocklist_and_search"
+SERVICE_GET_CALENDAR: Final = "get_calendar"
+SERVICE_SEARCH_TITLES: Final = "search_titles"
+SERVICE_ADD_TITLE: Final = "add_title"
+SERVICE_GET_REQUESTS: Final = "get_requests"
+SERVICE_REQUEST_TITLE: Final = "request_title"
+SERVICE_APPROVE_REQUEST: Final = "approve_request"
+SERVICE_DECLINE_REQUEST: Final = "decline_request"
+
+#: Download states the hub reports (`GET /api/v1/downloads`, `status`).
+DOWNLOAD_STATES: Final = (
+    "downloading", "seeding", "paused", "queued", "stalled", "checking", "moving",
+    "processing", "completed", "failed", "unknown",
+)  # fmt: skip
+CALENDAR_TYPES: Final = ("episode", "movie", "album")
+TITLE_TYPES: Final = ("tv", "movie", "music")
+REQUEST_TYPES: Final = ("movie", "tv")
+REQUEST_STATUSES: Final = (
+    "pending", "approved", "declined", "processing", "available", "failed",
+)  # fmt: skip
+MONITOR_OPTIONS: Final = (
+    "all", "future", "missing", "existing", "first_season", "latest_season", "latest",
+    "first", "none", "movieOnly", "movieAndCollection",
+)  # fmt: skip
 
 #: Upstream categories that are download clients.
 DOWNLOAD_CATEGORIES: Final = frozenset({"usenet", "torrent"})
 CAP_GLOBAL_PAUSE: Final = "global_pause"
 CAP_ALT_SPEED: Final = "alt_speed"
 CAP_QUEUE: Final = "queue"
+#: How long the calendar entity reuses what the hub answered for one window.
+CALENDAR_CACHE: Final = timedelta(minutes=1)
+#: How far ahead the calendar entity looks for its next entry (its state).
+CALENDAR_AHEAD: Final = timedelta(days=14)
 
 TYPE_NAMES: Final[dict[str, str]] = {
     "sonarr": "Sonarr",
@@ -114,12 +168,17 @@ def signal_download_event(entry_id: str, instance_id: str) -> str:
     return f"{DOMAIN}_{entry_id}_{instance_id}_download"
 
 
+def signal_request_event(entry_id: str, instance_id: str) -> str:
+    """Dispatcher signal for one request manager's request events (push): per entry."""
+    return f"{DOMAIN}_{entry_id}_{instance_id}_request"
+
+
 #: Fired on Home Assistant's bus for every event the hub pushes.
 EVENT_ARRHUB: Final = "arrhub_event"
 #: Entry data: the webhook id and the HMAC secret push uses, made once and kept.
 CONF_WEBHOOK_SECRET: Final = "webhook_secret"  # noqa: S105 - a key name, not a secret
 #: Event topics and types Home Assistant subscribes to at the hub.
-PUSH_EVENTS: Final = ("download", "instance", "test")
+PUSH_EVENTS: Final = ("download", "instance", "library", "request", "test")
 #: Seconds a delivery's timestamp may be off from now (docs/api.md, Verifying a delivery).
 PUSH_MAX_SKEW: Final = 300
 #: How often push asks the hub whether it restarted (then subscribes again).

@@ -1,8 +1,9 @@
-"""Event entities per instance: health events and download events.
+"""Event entities per instance: health events, download events and request events.
 
 Health events fire when an instance's reachability changes, as push (the hub's
 `instance.health_changed`) or a poll sees it first. Download events come from push only
-(`download.added`, `.completed`, `.failed`).
+(`download.added`, `.completed`, `.failed`), and so do a request manager's request events
+(`request.created`, `.approved`, `.declined`, `.available`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOWNLOAD_CATEGORIES, signal_download_event, signal_health_event
+from .const import (
+    DOWNLOAD_CATEGORIES,
+    signal_download_event,
+    signal_health_event,
+    signal_request_event,
+)
 from .coordinator import ArrhubConfigEntry, HealthEvent
 from .entity import ArrhubInstanceEntity, add_instance_entities
 from .models import InstanceSummary
@@ -25,13 +31,16 @@ PARALLEL_UPDATES = 0
 #: Download event types, as push delivers them.
 DOWNLOAD_EVENT_TYPES = ["download_added", "download_completed", "download_failed"]
 HEALTH_EVENT_TYPES = ["reachable", "unreachable"]
+REQUEST_EVENT_TYPES = [
+    "request_created", "request_approved", "request_declined", "request_available",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
 class ArrhubEventDescription(EventEntityDescription):
     exists_fn: Callable[[InstanceSummary], bool]
     #: The per-entry, per-instance dispatcher signal that feeds it.
-    signal_fn: Callable[[str, str], str] | None
+    signal_fn: Callable[[str, str], str]
 
 
 EVENTS: tuple[ArrhubEventDescription, ...] = (
@@ -48,6 +57,13 @@ EVENTS: tuple[ArrhubEventDescription, ...] = (
         event_types=DOWNLOAD_EVENT_TYPES,
         exists_fn=lambda instance: instance.category in DOWNLOAD_CATEGORIES,
         signal_fn=signal_download_event,
+    ),
+    ArrhubEventDescription(
+        key="request",
+        translation_key="request",
+        event_types=REQUEST_EVENT_TYPES,
+        exists_fn=lambda instance: instance.category == "requests",
+        signal_fn=signal_request_event,
     ),
 )
 
@@ -76,10 +92,10 @@ class ArrhubEvent(ArrhubInstanceEntity, EventEntity):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self._was_available = self.available
-        signal_fn = self.entity_description.signal_fn
-        if signal_fn is not None:
-            signal = signal_fn(self.coordinator.config_entry.entry_id, self.instance_id)
-            self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._on_event))
+        signal = self.entity_description.signal_fn(
+            self.coordinator.config_entry.entry_id, self.instance_id
+        )
+        self.async_on_remove(async_dispatcher_connect(self.hass, signal, self._on_event))
 
     @property
     def available(self) -> bool:

@@ -38,6 +38,7 @@ from .const import (
     PUSH_EVENTS,
     PUSH_MAX_SKEW,
     signal_download_event,
+    signal_request_event,
 )
 from .coordinator import ArrhubConfigEntry, ArrhubCoordinator, HealthEvent
 from .models import HubEvent
@@ -50,6 +51,15 @@ DOWNLOAD_EVENT_TYPES = {
     "download.completed": "download_completed",
     "download.failed": "download_failed",
 }
+#: Hub request event types the request event entities show, as their event types.
+REQUEST_EVENT_TYPES = {
+    "request.created": "request_created",
+    "request.approved": "request_approved",
+    "request.declined": "request_declined",
+    "request.available": "request_available",
+}
+#: Topics whose events change what the summary reports: refresh it at once.
+REFRESH_TOPICS = frozenset({"download", "instance", "library", "request"})
 #: How many event ids are remembered to drop redelivered duplicates (at-least-once).
 SEEN_EVENTS = 256
 
@@ -227,13 +237,23 @@ class ArrhubPush:
                 signal_download_event(self._entry.entry_id, instance_id),
                 HealthEvent(DOWNLOAD_EVENT_TYPES[event.type], attributes),
             )
+        elif instance_id is not None and event.type in REQUEST_EVENT_TYPES:
+            attributes = {
+                key: _text(event.data.get(key))
+                for key in ("id", "type", "title", "status", "requested_by")
+            }
+            async_dispatcher_send(
+                hass,
+                signal_request_event(self._entry.entry_id, instance_id),
+                HealthEvent(REQUEST_EVENT_TYPES[event.type], attributes),
+            )
         elif instance_id is not None and event.type == "instance.health_changed":
             reachable = event.data.get("reachable")
             if isinstance(reachable, bool):
                 coordinator.async_report_reachability(
                     instance_id, reachable, _health_attributes(event, reachable)
                 )
-        if event.topic in ("download", "instance"):
+        if event.topic in REFRESH_TOPICS:
             self._entry.async_create_background_task(
                 hass, coordinator.async_request_refresh(), "arrhub push refresh"
             )

@@ -1,4 +1,5 @@
-"""Sensors: hub totals, and per instance queue, speeds, sizes, free space, counts."""
+"""Sensors: hub totals, and per instance queue, speeds, sizes, free space, counts,
+library counts (from the hub's library cache) and releases upcoming today."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from .const import (
 )
 from .coordinator import ArrhubConfigEntry, ArrhubCoordinator
 from .entity import ArrhubHubEntity, ArrhubInstanceEntity, add_instance_entities
-from .models import HubSummary, InstanceSummary, RootFolder
+from .models import HubSummary, InstanceSummary, LibraryCounts, RootFolder
 
 PARALLEL_UPDATES = 0
 
@@ -58,6 +59,28 @@ def _has_queue(instance: InstanceSummary) -> bool:
 
 def _category(*categories: str) -> Callable[[InstanceSummary], bool]:
     return lambda instance: instance.category in categories
+
+
+def _of_type(*types: str) -> Callable[[InstanceSummary], bool]:
+    return lambda instance: instance.type in types
+
+
+def _library(
+    key: str,
+    exists_fn: Callable[[InstanceSummary], bool],
+    count_fn: Callable[[LibraryCounts], int],
+    *,
+    enabled: bool = True,
+) -> ArrhubInstanceSensorDescription:
+    """A count from the hub's library cache; unknown until the hub has cached the instance."""
+    return ArrhubInstanceSensorDescription(
+        key=key,
+        translation_key=key,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=enabled,
+        exists_fn=exists_fn,
+        value_fn=lambda instance: None if instance.library is None else count_fn(instance.library),
+    )
 
 
 def _hub_rate(key: str, value_fn: Callable[[HubSummary], StateType]) -> ArrhubHubSensorDescription:
@@ -127,6 +150,12 @@ HUB_SENSORS: tuple[ArrhubHubSensorDescription, ...] = (
         value_fn=lambda summary: summary.totals.health_issues,
     ),
     ArrhubHubSensorDescription(
+        key="upcoming_today",
+        translation_key="upcoming_today",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda summary: summary.upcoming_today,
+    ),
+    ArrhubHubSensorDescription(
         key="reachable_instances",
         translation_key="reachable_instances",
         state_class=SensorStateClass.MEASUREMENT,
@@ -181,6 +210,13 @@ INSTANCE_SENSORS: tuple[ArrhubInstanceSensorDescription, ...] = (
         exists_fn=_category("indexer"),
         value_fn=lambda instance: instance.indexers_enabled,
     ),
+    _library("missing", _category("arr"), lambda counts: counts.missing),
+    _library("cutoff_unmet", _category("arr"), lambda c: c.cutoff_unmet, enabled=False),
+    _library("movies", _of_type("radarr"), lambda counts: counts.movies),
+    _library("series", _of_type("sonarr"), lambda counts: counts.series),
+    _library("episodes", _of_type("sonarr"), lambda counts: counts.episodes),
+    _library("artists", _of_type("lidarr"), lambda counts: counts.artists),
+    _library("albums", _of_type("lidarr"), lambda counts: counts.albums),
     ArrhubInstanceSensorDescription(
         key="health_issues",
         translation_key="health_issues",

@@ -6,7 +6,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -17,19 +16,26 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 
+from .action_helpers import hub_call, known_instance, loaded_entry
 from .api import ArrhubError
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DOWNLOAD_ID,
     ATTR_INSTANCE_ID,
+    ATTR_LIMIT,
+    ATTR_STATE,
     CAP_GLOBAL_PAUSE,
     CAP_QUEUE,
     DOMAIN,
+    DOWNLOAD_STATES,
+    SERVICE_BLOCKLIST_AND_SEARCH,
     SERVICE_GET_QUEUE,
     SERVICE_PAUSE_DOWNLOADS,
     SERVICE_REFRESH_INSTANCE,
     SERVICE_RESUME_DOWNLOADS,
 )
 from .coordinator import ArrhubConfigEntry
+from .media_services import MEDIA_ACTIONS
 from .models import InstanceSummary
 
 type _Handler = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
@@ -40,6 +46,20 @@ ENTRY_SCHEMA = vol.Schema(
         vol.Optional(ATTR_INSTANCE_ID): cv.string,
     }
 )
+QUEUE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_INSTANCE_ID): cv.string,
+        vol.Optional(ATTR_STATE): vol.In(DOWNLOAD_STATES),
+        vol.Optional(ATTR_LIMIT, default=50): vol.All(vol.Coerce(int), vol.Range(min=1, max=500)),
+    }
+)
+BLOCKLIST_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_DOWNLOAD_ID): vol.All(cv.string, vol.Length(min=3, max=330)),
+    }
+)
 INSTANCE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -48,39 +68,10 @@ INSTANCE_SCHEMA = vol.Schema(
 )
 
 
-def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> ArrhubConfigEntry:
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
-    entry: ArrhubConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_found",
-            translation_placeholders={"entry_id": entry_id},
-        )
-    if entry.state is not ConfigEntryState.LOADED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="entry_not_loaded",
-            translation_placeholders={"title": entry.title},
-        )
-    return entry
-
-
-def _instance(entry: ArrhubConfigEntry, instance_id: str) -> InstanceSummary:
-    instance = entry.runtime_data.coordinator.data.instances.get(instance_id)
-    if instance is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_instance",
-            translation_placeholders={"instance_id": instance_id, "title": entry.title},
-        )
-    return instance
-
-
 def _targets(entry: ArrhubConfigEntry, call: ServiceCall, capability: str) -> list[InstanceSummary]:
     """The named instance (which must be able to), or every enabled one that can."""
     if (instance_id := call.data.get(ATTR_INSTANCE_ID)) is not None:
-        instance = _instance(entry, instance_id)
+        instance = known_instance(entry, instance_id)
         if not instance.can(capability):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -103,7 +94,7 @@ async def _resume_downloads(call: ServiceCall) -> ServiceResponse:
 
 async def _set_paused(call: ServiceCall, *, paused: bool) -> ServiceResponse:
     """Pause or resume whole download clients; answers each client's state."""
-    entry = _loaded_entry(call.hass, call)
+    entry = loaded_entry(call.hass, call)
     runtime = entry.runtime_data
     results: dict[str, Any] = {}
     failed: list[str] = []
@@ -130,8 +121,8 @@ async def _set_paused(call: ServiceCall, *, paused: bool) -> ServiceResponse:
 
 async def _refresh_instance(call: ServiceCall) -> ServiceResponse:
     """Poll one instance now; answers its health."""
-    entry = _loaded_entry(call.hass, call)
-    instance = _instance(entry, call.data[ATTR_INSTANCE_ID])
+    entry = loaded_entry(call.hass, call)
+    instance = known_instance(entry, call.data[ATTR_INSTANCE_ID])
     runtime = entry.runtime_data
     try:
         health = await runtime.client.refresh_instance(instance.id)
@@ -146,11 +137,18 @@ async def _refresh_instance(call: ServiceCall) -> ServiceResponse:
 
 
 async def _get_queue(call: ServiceCall) -> ServiceResponse:
-    """Queue figures per instance, from the latest summary.
-
-    Item detail (names, progress, ETA) arrives with the hub's downloads API.
-    """
-    entry = _loaded_entry(call.hass, call)
+    """Queue figures per instance (latest summary) and the items themselves (the hub's
+    joined download list), filtered by instance and state, at most `limit` items."""
+    entry = loaded_entry(call.hass, call)
+    targets = _targets(entry, call, CAP_QUEUE)
+    page = await hub_call(
+        call,
+        entry.runtime_data.client.downloads(
+            instance_id=call.data.get(ATTR_INSTANCE_ID),
+            state=call.data.get(ATTR_STATE),
+            limit=call.data[ATTR_LIMIT],
+        ),
+    )
     return {
         "instances": [
             {
@@ -166,9 +164,20 @@ async def _get_queue(call: ServiceCall) -> ServiceResponse:
                 "remaining_bytes": i.remaining_bytes,
                 "paused": i.paused,
             }
-            for i in _targets(entry, call, CAP_QUEUE)
-        ]
+            for i in targets
+        ],
+        "total": page.total,
+        "items": [item.as_response() for item in page.items],
     }
+
+
+async def _blocklist_and_search(call: ServiceCall) -> ServiceResponse:
+    """Remove a download, blocklist its release in its *arr, which searches for another."""
+    entry = loaded_entry(call.hass, call)
+    runtime = entry.runtime_data
+    result = await hub_call(call, runtime.client.blocklist(call.data[ATTR_DOWNLOAD_ID]))
+    await runtime.coordinator.async_request_refresh()
+    return result.as_response()
 
 
 @callback
@@ -177,9 +186,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_PAUSE_DOWNLOADS, _pause_downloads, ENTRY_SCHEMA, SupportsResponse.OPTIONAL),
         (SERVICE_RESUME_DOWNLOADS, _resume_downloads, ENTRY_SCHEMA, SupportsResponse.OPTIONAL),
         (SERVICE_REFRESH_INSTANCE, _refresh_instance, INSTANCE_SCHEMA, SupportsResponse.OPTIONAL),
-        (SERVICE_GET_QUEUE, _get_queue, ENTRY_SCHEMA, SupportsResponse.ONLY),
+        (SERVICE_GET_QUEUE, _get_queue, QUEUE_SCHEMA, SupportsResponse.ONLY),
+        (SERVICE_BLOCKLIST_AND_SEARCH, _blocklist_and_search, BLOCKLIST_SCHEMA,
+         SupportsResponse.OPTIONAL),
     )  # fmt: skip
-    for name, handler, schema, supports_response in actions:
+    for name, handler, schema, supports_response in (*actions, *MEDIA_ACTIONS):
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=supports_response
         )

@@ -37,7 +37,7 @@ from yarl import URL
 from arrhub.adapters.resilience import RetryPolicy
 from arrhub.app import create_app
 from arrhub.collector import Intervals
-from arrhub.keys import COLLECTOR
+from arrhub.keys import CATALOG, COLLECTOR, LIBRARY, REQUESTS
 from arrhub.settings import RateLimits, Settings
 from arrhub.store import meta
 from custom_components.arrhub.const import DOMAIN
@@ -164,11 +164,40 @@ class Hub:
             if collector.adapter(instance_id) is not None:
                 await collector.refresh(instance_id)
 
+    def stub_figures(
+        self,
+        *,
+        library: dict[str, dict[str, int]] | None = None,
+        pending: dict[str, int] | None = None,
+        upcoming: dict[str, int] | None = None,
+    ) -> None:
+        """Fix what the hub's library, requests and catalog services tell the summary.
+
+        Those services fill their figures from a library refresh job, the request managers
+        and the *arr calendars; the summary's own tests (tests/hub/test_summary_extras.py)
+        cover how it asks them. Here the figures are fixed, so entity states and snapshots
+        do not depend on those services' schedules. `None` leaves a service as it is.
+        """
+        for key, method, figures in (
+            (LIBRARY, "summary_counts", library),
+            (REQUESTS, "pending_counts", pending),
+            (CATALOG, "upcoming_counts", upcoming),
+        ):
+            if figures is not None:
+                setattr(self.app[key], method, _answer(figures))
+
     def _fast(self, instance_id: str) -> None:
         """One attempt per poll: a down fake fails at once instead of after backoff."""
         adapter = self.app[COLLECTOR].adapter(instance_id)
         if adapter is not None:
             adapter.retry_policy = RetryPolicy(attempts=1)
+
+
+def _answer(figures: Any) -> Any:
+    async def answer(*_: Any) -> Any:
+        return figures
+
+    return answer
 
 
 @pytest.fixture
@@ -279,11 +308,19 @@ async def hub(
     ):
         await bare_hub.add_instance("sonarr", "Sonarr", sonarr_url, api_key=DEFAULT_KEY)
         await bare_hub.add_instance("qbittorrent", "qBittorrent", qb_url)
+        bare_hub.stub_figures(
+            library={SONARR_ID: SONARR_LIBRARY}, pending={}, upcoming={SONARR_ID: 2}
+        )
         yield bare_hub
 
 
 SONARR_ID = f"{1:012x}"
 QB_ID = f"{2:012x}"
+#: The Sonarr's counts in the hub's library cache, as the `hub` fixture fixes them.
+SONARR_LIBRARY = {
+    "movies": 0, "series": 4, "episodes": 120, "artists": 0, "albums": 0, "missing": 9,
+    "cutoff_unmet": 3, "size_on_disk": 250_000_000_000,
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.arrhub.api import ArrhubConnectionError
 from custom_components.arrhub.const import CONF_WEBHOOK_SECRET, EVENT_ARRHUB
+from custom_components.arrhub.push import SEEN_EVENTS
+from tests.fakes.seerr import FakeSeerrState, make_seerr_app
+from tests.fakes.server import serve
 from tests.ha.conftest import QB_ID, Hub, poll, setup_integration
 from tests.ha.fake_qbittorrent import FakeQbState
 
@@ -93,7 +96,7 @@ async def test_setup_subscribes_at_the_hub(
     url = webhook_url(hass, config_entry)
     (subscription,) = await subscriptions(hub)
     assert subscription["url"] == url
-    assert subscription["events"] == ["download", "instance", "test"]
+    assert subscription["events"] == ["download", "instance", "library", "request", "test"]
     assert subscription["enabled"] is True
     assert config_entry.data[CONF_WEBHOOK_ID] in hass.data[webhook.DOMAIN]
     assert config_entry.runtime_data.push.subscription_id == subscription["id"]
@@ -331,6 +334,8 @@ async def test_no_url_no_push(
     assert "push is off" in caplog.text
     assert await subscriptions(hub) == []
     assert config_entry.data[CONF_WEBHOOK_ID] not in hass.data.get(webhook.DOMAIN, {})
+    await config_entry.runtime_data.push.async_subscribe()  # no URL: nothing to subscribe
+    assert await subscriptions(hub) == []
     assert await hass.config_entries.async_unload(config_entry.entry_id)
 
 
@@ -360,3 +365,69 @@ async def test_real_delivery_from_the_hub(
     assert event.data["type"] == "test"
     assert event.data["hub_id"] == config_entry.unique_id
     assert event.data["data"]["message"] == "hi"
+
+
+async def test_request_delivery(
+    hass: HomeAssistant,
+    clock: FrozenDateTimeFactory,
+    hub: Hub,
+    config_entry: MockConfigEntry,
+    post: Post,
+) -> None:
+    """A request manager added at the hub gets a Request event entity; a pushed
+    `request.approved` fires it and the bus, and asks for a summary refresh."""
+    seerr = FakeSeerrState()
+    async with serve(make_seerr_app(seerr)) as url:
+        await setup_integration(hass, config_entry)
+        seerr_id = await hub.add_instance("overseerr", "Overseerr", url, api_key=seerr.api_key)
+        hub.stub_figures(pending={seerr_id: 3})
+        await poll(hass, clock)
+        assert hass.states.get("sensor.overseerr_pending_requests").state == "3"
+        entity = "event.overseerr_request"
+        assert hass.states.get(entity).state == STATE_UNKNOWN
+
+        hub.stub_figures(pending={seerr_id: 2})
+        events = async_capture_events(hass, EVENT_ARRHUB)
+        body = event_body(
+            "request.approved",
+            seerr_id,
+            id=f"{seerr_id}:7",
+            type="movie",
+            title="A New Film",
+            status="approved",
+            requested_by="alice",
+            tmdb_id=700,
+        )
+        assert await post(body) == 200
+        assert [e.data["type"] for e in events] == ["request.approved"]
+        state = hass.states.get(entity)
+        assert state.attributes["event_type"] == "request_approved"
+        assert (state.attributes["title"], state.attributes["requested_by"]) == (
+            "A New Film",
+            "alice",
+        )
+        assert "tmdb_id" not in state.attributes  # detail stays on the bus
+        # The refresh push asked for: the pending count follows without a poll.
+        assert hass.states.get("sensor.overseerr_pending_requests").state == "2"
+
+
+async def test_many_deliveries_and_odd_health(
+    hass: HomeAssistant, hub: Hub, config_entry: MockConfigEntry, post: Post
+) -> None:
+    """The duplicate filter remembers a bounded number of ids (the oldest are forgotten);
+    a health event without a boolean `reachable` reaches the bus but no entity."""
+    await setup_integration(hass, config_entry)
+    events = async_capture_events(hass, EVENT_ARRHUB)
+    first = event_body("test", None, message="0")
+    for n in range(SEEN_EVENTS + 1):
+        body = json.loads(event_body("test", None, message=str(n)))
+        body["id"] = f"ev-{n}"
+        assert await post(json.dumps(body).encode()) == 200
+    assert len(config_entry.runtime_data.push._seen) == SEEN_EVENTS
+    assert "ev-0" not in config_entry.runtime_data.push._seen
+    assert len(events) == SEEN_EVENTS + 1
+    assert await post(first) == 200  # "ev-test-1", never seen before
+    odd = event_body("instance.health_changed", QB_ID, reachable="yes")
+    assert await post(odd) == 200
+    assert events[-1].data["type"] == "instance.health_changed"
+    assert hass.states.get(HEALTH).state == STATE_UNKNOWN

@@ -6,13 +6,13 @@ from unittest.mock import patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import Platform
+from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from tests.ha.conftest import Hub, setup_integration
+from tests.ha.conftest import SONARR_ID, SONARR_LIBRARY, Hub, poll, setup_integration
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -39,3 +39,26 @@ async def test_noisy_sensors_disabled_by_default(
         assert entry is not None
         assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
         assert hass.states.get(entity_id) is None
+
+
+async def test_library_sensors_follow_the_cache(
+    hass: HomeAssistant,
+    clock: FrozenDateTimeFactory,
+    hub: Hub,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Unknown while the hub has no library counts for the instance (or cannot say);
+    the counts once it has them."""
+    hub.stub_figures(library={}, upcoming={})
+    await setup_integration(hass, config_entry)
+    for entity_id in ("sensor.sonarr_series", "sensor.sonarr_missing"):
+        assert hass.states.get(entity_id).state == STATE_UNKNOWN
+    assert hass.states.get("sensor.arrhub_upcoming_today").state == "0"
+    assert hass.states.get("sensor.radarr_movies") is None  # no Radarr, no movie count
+
+    hub.stub_figures(library={SONARR_ID: SONARR_LIBRARY}, upcoming={SONARR_ID: 1})
+    await poll(hass, clock)
+    assert hass.states.get("sensor.sonarr_series").state == "4"
+    assert hass.states.get("sensor.sonarr_episodes").state == "120"
+    assert hass.states.get("sensor.sonarr_missing").state == "9"
+    assert hass.states.get("sensor.arrhub_upcoming_today").state == "1"

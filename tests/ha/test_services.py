@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -13,13 +14,18 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.arrhub.const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DOWNLOAD_ID,
     ATTR_INSTANCE_ID,
+    ATTR_LIMIT,
+    ATTR_STATE,
     DOMAIN,
+    SERVICE_BLOCKLIST_AND_SEARCH,
     SERVICE_GET_QUEUE,
     SERVICE_PAUSE_DOWNLOADS,
     SERVICE_REFRESH_INSTANCE,
     SERVICE_RESUME_DOWNLOADS,
 )
+from tests.fakes.servarr import FakeArrState
 from tests.ha.conftest import QB_ID, SONARR_ID, Hub, setup_integration
 from tests.ha.fake_qbittorrent import FakeQbState
 
@@ -109,14 +115,109 @@ async def test_get_queue(
     hass: HomeAssistant, hub: Hub, config_entry: MockConfigEntry, snapshot: SnapshotAssertion
 ) -> None:
     await setup_integration(hass, config_entry)
-    everything = await call(hass, SERVICE_GET_QUEUE, {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id})
+    entry = {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id}
+    everything = await call(hass, SERVICE_GET_QUEUE, entry)
     assert everything == snapshot(name="all")
-    one = await call(
-        hass,
-        SERVICE_GET_QUEUE,
-        {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id, ATTR_INSTANCE_ID: SONARR_ID},
-    )
-    assert one == {"instances": [i for i in everything["instances"] if i["id"] == SONARR_ID]}
+    assert everything["total"] == len(everything["items"]) == 6
+
+    one = await call(hass, SERVICE_GET_QUEUE, {**entry, ATTR_INSTANCE_ID: SONARR_ID})
+    assert one["instances"] == [i for i in everything["instances"] if i["id"] == SONARR_ID]
+    assert one["items"] and all(i["arr_instance_id"] == SONARR_ID for i in one["items"])
+
+    stalled = await call(hass, SERVICE_GET_QUEUE, {**entry, ATTR_STATE: "stalled"})
+    assert [i["title"] for i in stalled["items"]] == ["Some.Linux.ISO.2"]
+
+    two = await call(hass, SERVICE_GET_QUEUE, {**entry, ATTR_LIMIT: 2})
+    assert (two["total"], two["items"]) == (6, everything["items"][:2])
+
+
+async def test_get_queue_validates(
+    hass: HomeAssistant, hub: Hub, config_entry: MockConfigEntry
+) -> None:
+    await setup_integration(hass, config_entry)
+    entry = {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id}
+    for bad in ({ATTR_STATE: "sleeping"}, {ATTR_LIMIT: 0}, {ATTR_LIMIT: 501}):
+        with pytest.raises(vol.Invalid):
+            await call(hass, SERVICE_GET_QUEUE, {**entry, **bad})
+
+
+async def test_get_queue_hub_down(
+    hass: HomeAssistant, hub: Hub, config_entry: MockConfigEntry
+) -> None:
+    await setup_integration(hass, config_entry)
+    await hub.stop()
+    with pytest.raises(HomeAssistantError, match="The hub could not do get_queue") as err:
+        await call(hass, SERVICE_GET_QUEUE, {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id})
+    assert err.value.translation_key == "hub_failed"
+
+
+async def test_blocklist_and_search(
+    hass: HomeAssistant,
+    hub: Hub,
+    sonarr_state: FakeArrState,
+    config_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await setup_integration(hass, config_entry)
+    entry = {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id}
+    queue = await call(hass, SERVICE_GET_QUEUE, {**entry, ATTR_INSTANCE_ID: SONARR_ID})
+    target = queue["items"][0]["download_id"]
+
+    reply = await call(hass, SERVICE_BLOCKLIST_AND_SEARCH, {**entry, ATTR_DOWNLOAD_ID: target})
+    assert reply == snapshot
+    (removed,) = sonarr_state.removed
+    assert str(removed["blocklist"]).lower() == "true"
+    assert str(removed["skipRedownload"]).lower() == "false"
+    after = await call(hass, SERVICE_GET_QUEUE, entry)
+    assert target not in {i["download_id"] for i in after["items"]}
+
+
+@pytest.mark.parametrize(
+    ("download_id", "message"),
+    [
+        ("000000000001:q999", "The hub refused blocklist_and_search: no download"),
+        (
+            "000000000002:0000000000000000000000000000000000000000",
+            "The hub refused blocklist_and_search: this download is not in any",
+        ),
+    ],
+)
+async def test_blocklist_refused(
+    hass: HomeAssistant,
+    hub: Hub,
+    config_entry: MockConfigEntry,
+    download_id: str,
+    message: str,
+) -> None:
+    await setup_integration(hass, config_entry)
+    with pytest.raises(ServiceValidationError, match=message) as err:
+        await call(
+            hass,
+            SERVICE_BLOCKLIST_AND_SEARCH,
+            {ATTR_CONFIG_ENTRY_ID: config_entry.entry_id, ATTR_DOWNLOAD_ID: download_id},
+        )
+    assert err.value.translation_key == "hub_rejected"
+
+
+async def test_blocklist_upstream_trouble(
+    hass: HomeAssistant, hub: Hub, sonarr_state: FakeArrState, config_entry: MockConfigEntry
+) -> None:
+    """The *arr answers 500: the hub says so (5xx), shown as a failure, not a user error."""
+    await setup_integration(hass, config_entry)
+    sonarr_state.fail_with = 500
+    with pytest.raises(
+        HomeAssistantError, match="The hub could not do blocklist_and_search"
+    ) as err:
+        await call(
+            hass,
+            SERVICE_BLOCKLIST_AND_SEARCH,
+            {
+                ATTR_CONFIG_ENTRY_ID: config_entry.entry_id,
+                ATTR_DOWNLOAD_ID: "000000000001:q1000000",
+            },
+        )
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "hub_failed"
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import yaml
 
 from custom_components.arrhub.binary_sensor import BINARY_SENSORS
 from custom_components.arrhub.button import BUTTONS
+from custom_components.arrhub.calendar import CALENDARS
 from custom_components.arrhub.const import ENTITY_GROUPS, KEY_GROUPS
 from custom_components.arrhub.event import EVENTS
 from custom_components.arrhub.sensor import FREE_SPACE, HUB_SENSORS, INSTANCE_SENSORS
@@ -29,6 +30,7 @@ DESCRIPTIONS = {
     "switch": SWITCHES,
     "button": BUTTONS,
     "event": EVENTS,
+    "calendar": CALENDARS,
 }
 
 
@@ -76,7 +78,8 @@ def test_icons_match() -> None:
 
 
 def test_entity_groups() -> None:
-    grouped = {d.key for ds in DESCRIPTIONS.values() for d in ds} - {d.key for d in HUB_SENSORS}
+    hub_level = {d.key for d in (*HUB_SENSORS, *CALENDARS)}
+    grouped = {d.key for ds in DESCRIPTIONS.values() for d in ds} - hub_level
     assert grouped == set(KEY_GROUPS)
     assert set(KEY_GROUPS.values()) == set(ENTITY_GROUPS)
     assert set(STRINGS["selector"]["entity_groups"]["options"]) == set(ENTITY_GROUPS)

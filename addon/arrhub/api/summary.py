@@ -12,8 +12,8 @@ from aiohttp import web
 
 from arrhub.http.middlewares import require_principal
 from arrhub.http.routes import Route
-from arrhub.keys import INSTANCE_ID, INSTANCES
-from arrhub.services.summary import HubSummary
+from arrhub.keys import CATALOG, INSTANCE_ID, INSTANCES, LIBRARY, REQUESTS
+from arrhub.services.summary import HubSummary, summary_extras, with_extras
 
 VOLATILE = {"fetched_at", "latency_ms"}
 
@@ -31,9 +31,9 @@ def _matches(header: str | None, etag: str) -> bool:
 
 async def get_summary(request: web.Request) -> web.StreamResponse:
     principal = require_principal(request)
-    summary = await request.app[INSTANCES].summary(
-        request.app[INSTANCE_ID], admin=principal.is_admin
-    )
+    app = request.app
+    summary = await app[INSTANCES].summary(app[INSTANCE_ID], admin=principal.is_admin)
+    summary = with_extras(summary, await summary_extras(app[LIBRARY], app[REQUESTS], app[CATALOG]))
     body = summary.model_dump_json().encode()
     # A weak validator over what matters: `fetched_at` and `latency_ms` change on every
     # poll of every instance, and would turn nearly every client poll into a full reply.

@@ -3,14 +3,23 @@
 Built from the collector's snapshots only, so it answers at once whatever the upstreams
 do. Per instance: health, counts, speeds, free space per root folder, queue sizes. Paths
 are admin-only: a user's summary names root folders by their last path component.
+
+Figures from other services (library counts, pending requests, upcoming releases) are
+added by `summary_extras`, each guarded: a service that lacks the method, fails or is
+slow leaves its field null, never a failed summary.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from arrhub import __version__
 from arrhub.adapters.categories import ACTIVE_STATES
@@ -26,6 +35,24 @@ class RootFolderSummary(ReplyModel):
     name: str = Field(description="last component of the path")
     path: str | None = Field(description="admins only")
     free_space: int | None
+
+
+class LibraryCounts(ReplyModel):
+    """One *arr instance's titles in the library cache (`LibraryService.summary_counts`).
+
+    Keys the library service adds later are ignored rather than failing the summary.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    movies: int = 0
+    series: int = 0
+    episodes: int = 0
+    artists: int = 0
+    albums: int = 0
+    missing: int = Field(0, description="monitored, aired/released, without a file")
+    cutoff_unmet: int = 0
+    size_on_disk: int = 0
 
 
 class InstanceSummary(ReplyModel):
@@ -55,6 +82,12 @@ class InstanceSummary(ReplyModel):
     pending_requests: int | None = None
     wanted_subtitles: int | None = None
     indexers_enabled: int | None = None
+    library: LibraryCounts | None = Field(
+        None, description="*arr instances: counts from the library cache (null until cached)"
+    )
+    upcoming_today: int | None = Field(
+        None, description="*arr instances: calendar entries on the hub's local today"
+    )
 
 
 class HubTotals(ReplyModel):
@@ -71,6 +104,9 @@ class HubSummary(ReplyModel):
     version: str
     instances: list[InstanceSummary]
     totals: HubTotals
+    upcoming_today: int | None = Field(
+        None, description="calendar entries on the hub's local today, over every *arr"
+    )
 
 
 def _download_figures(data: dict[str, Any]) -> dict[str, Any]:
@@ -170,3 +206,78 @@ def build_summary(
             + sum(1 for i in instances if i.enabled and not i.reachable),
         ),
     )
+
+
+LOGGER = logging.getLogger(__name__)
+#: Seconds one extra figure may take before the summary goes out without it.
+EXTRA_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryExtras:
+    """What other services add to the summary; None where a service could not say."""
+
+    library: dict[str, LibraryCounts] | None = None
+    pending_requests: dict[str, int] | None = None
+    upcoming_today: dict[str, int] | None = None
+
+
+_COUNTS = TypeAdapter(dict[str, int])
+_LIBRARY = TypeAdapter(dict[str, LibraryCounts])
+
+
+async def _guarded[T](
+    what: str, shape: TypeAdapter[T], service: object, method: str, *args: Any
+) -> T | None:
+    """`service.method(*args)` if the service has it and it answers in time with figures
+    of the expected shape, else None."""
+    call: Callable[..., Awaitable[Any]] | None = getattr(service, method, None)
+    if call is None:
+        return None
+    try:
+        async with asyncio.timeout(EXTRA_TIMEOUT):
+            result = await call(*args)
+        return shape.validate_python(result)
+    except ValidationError as err:
+        LOGGER.warning("summary: %s have the wrong shape: %s", what, err)
+    except Exception:  # any failure of another service only blanks a field
+        LOGGER.warning("summary: %s unavailable", what, exc_info=True)
+    return None
+
+
+async def summary_extras(
+    library: object, requests: object, catalog: object, *, today: date | None = None
+) -> SummaryExtras:
+    """Ask the library, requests and catalog services for their figures, all at once."""
+    day = today if today is not None else datetime.now().astimezone().date()
+    counting = _guarded("library counts", _LIBRARY, library, "summary_counts")
+    pending_ = _guarded("pending requests", _COUNTS, requests, "pending_counts")
+    upcoming_ = _guarded("upcoming releases", _COUNTS, catalog, "upcoming_counts", day)
+    library_counts, pending, upcoming = await asyncio.gather(counting, pending_, upcoming_)
+    return SummaryExtras(library=library_counts, pending_requests=pending, upcoming_today=upcoming)
+
+
+def with_extras(summary: HubSummary, extras: SummaryExtras) -> HubSummary:
+    """A copy of `summary` carrying the extras (the snapshot-built one is not edited).
+
+    Library counts and upcoming releases apply to *arr instances only; pending requests
+    replace the snapshot's figure of a request manager when the requests service has one.
+    """
+    instances = []
+    for instance in summary.instances:
+        changes: dict[str, Any] = {}
+        if instance.category == "arr":
+            if extras.library is not None:
+                counts = extras.library.get(instance.id)
+                changes["library"] = counts
+            if extras.upcoming_today is not None:
+                changes["upcoming_today"] = extras.upcoming_today.get(instance.id, 0)
+        if (
+            instance.category == "requests"
+            and extras.pending_requests is not None
+            and instance.id in extras.pending_requests
+        ):
+            changes["pending_requests"] = extras.pending_requests[instance.id]
+        instances.append(instance.model_copy(update=changes) if changes else instance)
+    upcoming = None if extras.upcoming_today is None else sum(extras.upcoming_today.values())
+    return summary.model_copy(update={"instances": instances, "upcoming_today": upcoming})
