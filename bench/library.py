@@ -2,7 +2,9 @@
 
 A fake Radarr (`--movies`, default 100k) and a fake Sonarr (`--series` series with
 `--episodes` episodes in all, default 10k / 500k), from tests/fakes, run in this process
-on free ports of 127.0.0.1. The hub runs as a subprocess (`python -m arrhub serve`, a
+on free ports of 127.0.0.1; their replies are serialized before the clock starts (the
+episodes too), so the fakes take little of the machine's CPU while the hub is measured,
+as a real Sonarr on its own machine would. The hub runs as a subprocess (`python -m arrhub serve`, a
 fresh data dir in a temporary folder), so its peak RSS is its own: `VmHWM` from
 /proc/<pid>/status after each refresh. Everything goes through the hub's HTTP API:
 
@@ -60,7 +62,7 @@ for extra in (ROOT, ROOT / "addon"):
         sys.path.insert(0, str(extra))
 
 from tests.fakes.servarr import DEFAULT_KEY, FakeArrState, make_arr_app
-from tests.fakes.servarr_library import fill_library
+from tests.fakes.servarr_library import fill_library, prebuild_episodes
 from tests.fakes.server import serve
 
 GOAL_REFRESH_S = 30.0
@@ -240,6 +242,7 @@ async def run(args: argparse.Namespace) -> int:
     fill_library(radarr, movies=args.movies, seed=1)
     per_series = max(args.episodes // max(args.series, 1), 0)
     fill_library(sonarr, series=args.series, episodes_per_series=per_series, seed=2)
+    prebuild_episodes(sonarr)
     print(f"fakes: {args.movies} movies, {args.series} series x {per_series} episodes "
           f"(generated in {time.monotonic() - started:.1f} s)")  # fmt: skip
     titles = [m["title"] for m in radarr.library.get("movies", [])] or ["star wars"]

@@ -102,7 +102,6 @@ async def test_kill_9_mid_refresh_keeps_old_data(hubs: HubProcesses, tmp_path: P
         # The FTS index agrees with its table (raises SQLITE_CORRUPT otherwise).
         with contextlib.closing(sqlite3.connect(db)) as conn:
             conn.execute("INSERT INTO library_fts (library_fts) VALUES ('integrity-check')")
-            conn.execute("INSERT INTO library_tri (library_tri) VALUES ('integrity-check')")
 
         hub = await hubs.start(data_dir)
         async with aiohttp.ClientSession(headers={"X-Api-Key": key}) as session:

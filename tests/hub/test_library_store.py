@@ -16,6 +16,7 @@ import pytest
 from arrhub.models.library import ChildRecord, LibraryRecord
 from arrhub.models.library_api import ItemsQuery
 from arrhub.services.library.query import LibrarySearch
+from arrhub.services.library.search import Vocabulary, corrected_expression
 from arrhub.store.db import Database
 from arrhub.store.library import LibraryQueries, LibraryRepository
 from arrhub.store.migrations import migrate
@@ -207,3 +208,26 @@ async def test_children_recount_parents(db: Database) -> None:
     assert (row["child_count"], row["file_count"], row["missing_count"], row["has_file"]) == (
         3, 1, 1, 1,
     )  # fmt: skip
+
+
+def test_vocabulary_corrects_common_typos() -> None:
+    vocabulary = Vocabulary(["interstellar", "matrix", "the", "star", "wars", "amelie"])
+    assert vocabulary.corrections("interstelar") == ["interstellar"]  # a letter dropped
+    assert vocabulary.corrections("intersteller") == ["interstellar"]  # a letter changed
+    assert vocabulary.corrections("matirx") == ["matrix"]  # two letters swapped
+    assert vocabulary.corrections("qwertyuiop") == []  # nothing close
+    assert vocabulary.corrections("wras") == ["wars"]
+    # A word being typed is known (a prefix of a library word): no correction wanted.
+    assert vocabulary.alternatives(["inters", "wras"]) == {"wras": ["wars"]}
+
+
+def test_corrected_expression_quotes_every_word() -> None:
+    expression = corrected_expression(['st"ar', "wras"], {"wras": ["wars"]})
+    assert expression == '"st""ar"* AND ("wras"* OR "wars")'
+
+
+async def test_a_typo_among_right_words_still_finds_the_title(
+    filled: LibraryRepository,
+) -> None:
+    titles, _ = await search(filled, q="star wras")
+    assert titles[0] == "Star Wars"

@@ -82,6 +82,8 @@ def fold(text: str | None) -> str:
     """Casefolded, accents removed, spaces collapsed: "Amélie" -> "amelie"."""
     if not text:
         return ""
+    if text.isascii():  # most titles: nothing to decompose
+        return " ".join(text.casefold().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())
@@ -169,6 +171,8 @@ async def _mark_seen(
 class LibraryRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Bumped by every write that may change titles (the search vocabulary follows it).
+        self.generation = 0
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -201,6 +205,7 @@ class LibraryRepository:
                 rows.append((*values, file_at, digest, stamp))
             if rows:
                 await conn.executemany(UPSERT_ITEM, rows)
+                self.generation += 1
             await _mark_seen(conn, run, kind, ids)
         return counts
 
@@ -271,7 +276,8 @@ class LibraryRepository:
             await conn.execute(
                 "DELETE FROM temp.library_seen WHERE run = ? AND kind = ?", (run, kind)
             )
-            return removed
+        self.generation += 1
+        return removed
 
     async def children_signatures(self, instance_id: str, kind: str) -> dict[int, int]:
         """Parent id -> the signature its cached children were read under (set ones only)."""
@@ -408,6 +414,7 @@ class LibraryRepository:
                 (instance_id, kind, upstream_id),
             )
             removed = cursor.rowcount > 0
+            self.generation += 1
             if child_kind:
                 await conn.execute(
                     "DELETE FROM library_children WHERE instance_id = ? AND type = ? "
@@ -477,32 +484,10 @@ class LibraryRepository:
             (value,),
         )
 
-    async def trigram_candidates(self, trigrams: Iterable[str], limit: int) -> list[int]:
-        """Row ids sharing the rarest of `trigrams` with the folded title, best first."""
-        wanted = sorted(set(trigrams))
-        if not wanted:
-            return []
-        rows = await self.db.fetch_all(
-            "SELECT term, doc FROM library_tri_vocab WHERE term IN "
-            "(SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
-        )
-        present = sorted((int(r["doc"]), str(r["term"])) for r in rows)[:8]
-        if not present:
-            return []
-        # Terms are 3 folded characters; double quotes are doubled inside the string.
-        expression = " OR ".join('"' + term.replace('"', '""') + '"' for _, term in present)
-        found = await self.db.fetch_all(
-            "SELECT rowid FROM library_tri WHERE library_tri MATCH ? ORDER BY rank LIMIT ?",
-            (expression, limit),
-        )
-        return [int(r[0]) for r in found]
-
-    async def folds(self, ids: Sequence[int]) -> list[Row]:
-        return await self.db.fetch_all(
-            "SELECT id, fold FROM library_items WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(ids)),),
-        )
+    async def vocabulary(self) -> list[str]:
+        """Every word of the word index (folded, as the index holds them)."""
+        rows = await self.db.fetch_all("SELECT term FROM library_fts_vocab")
+        return [str(r[0]) for r in rows]
 
 
 # ---- filtered lists ---------------------------------------------------------------------------

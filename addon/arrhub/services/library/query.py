@@ -9,18 +9,20 @@ few hundred), so it is filtered, sorted and paged in Python.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
-from typing import Any
 
 from arrhub.auth.principal import Principal
 from arrhub.models.library_api import Child, LibraryFilters, LibraryItem, Season
 from arrhub.services.library import search
 from arrhub.store.db import Row
-from arrhub.store.library import ItemFilter, LibraryQueries, LibraryRepository, build_filter
+from arrhub.store.library import LibraryQueries, LibraryRepository, build_filter
 from arrhub.store.library import order_by as sql_order_by
 
 _FILTER_FIELDS = set(LibraryFilters.model_fields) - {"q", "sort", "order"}
 _DESC_DEFAULT = frozenset({"relevance", "added", "rating", "size"})
+#: Seconds between vocabulary rebuilds while the library changes (during a refresh).
+VOCABULARY_EVERY = 10.0
 
 
 def scope_of(principal: Principal) -> frozenset[str] | None:
@@ -90,20 +92,13 @@ def is_missing(child: Child, now: datetime) -> bool:
     )  # fmt: skip
 
 
-def _sort_value(item: LibraryItem, sort: str) -> Any:
-    return {
-        "title": (item.sort_title or item.title).casefold(),
-        "year": item.year,
-        "added": item.added,
-        "rating": item.rating,
-        "size": item.size_on_disk,
-    }[sort]
-
-
 class LibrarySearch:
     def __init__(self, repository: LibraryRepository, queries: LibraryQueries) -> None:
         self._repository = repository
         self._queries = queries
+        self._vocabulary: search.Vocabulary | None = None
+        self._vocabulary_of = -1  # the repository generation it was built from
+        self._vocabulary_at = 0.0
 
     async def select(
         self, filters: LibraryFilters, scope: frozenset[str] | None, limit: int, offset: int
@@ -125,35 +120,25 @@ class LibrarySearch:
         rows, total = await self._queries.match_page(where, expression, order, limit, offset)
         if total >= search.FUZZY_BELOW:
             return rows, total
-        return await self._fuzzy(where, expression, words, sort, descending, limit, offset)
-
-    async def _fuzzy(
-        self,
-        where: ItemFilter,
-        expression: str,
-        words: list[str],
-        sort: str,
-        descending: bool,
-        limit: int,
-        offset: int,
-    ) -> tuple[list[Row], int]:
-        exact, _ = await self._queries.match_page(where, expression, None, search.FUZZY_BELOW, 0)
-        scores: dict[int, float] = {int(r["id"]): 2.0 - i / 100 for i, r in enumerate(exact)}
-        query_grams = search.trigrams(" ".join(words))
-        candidates = await self._repository.trigram_candidates(
-            search.index_trigrams(words), search.FUZZY_CANDIDATES
+        vocabulary = await self.vocabulary()
+        corrected = search.corrected_expression(words, vocabulary.alternatives(words))
+        if corrected is None or corrected == expression:
+            return rows, total
+        fuzzy_rows, fuzzy_total = await self._queries.match_page(
+            where, corrected, order, limit, offset
         )
-        for row in await self._repository.folds([c for c in candidates if c not in scores]):
-            score = search.fuzzy_score(words, query_grams, row["fold"])
-            if score >= search.FUZZY_MIN:
-                scores[int(row["id"])] = score
-        rows = await self._queries.by_ids(where, list(scores))
-        if sort == "relevance":
-            rows.sort(key=lambda r: (-scores[int(r["id"])], r["sort_key"]), reverse=not descending)
-        else:
-            items = {int(r["id"]): to_item(r) for r in rows}
-            present = [r for r in rows if _sort_value(items[int(r["id"])], sort) is not None]
-            absent = [r for r in rows if _sort_value(items[int(r["id"])], sort) is None]
-            present.sort(key=lambda r: _sort_value(items[int(r["id"])], sort), reverse=descending)
-            rows = present + absent
-        return rows[offset : offset + limit], len(rows)
+        return (fuzzy_rows, fuzzy_total) if fuzzy_total > total else (rows, total)
+
+    async def vocabulary(self) -> search.Vocabulary:
+        """The library's words; rebuilt when the cache changed, at most every few seconds
+        (a word new since then is simply not offered as a correction yet)."""
+        now = time.monotonic()
+        generation = self._repository.generation
+        stale = self._vocabulary is None or (
+            generation != self._vocabulary_of and now - self._vocabulary_at >= VOCABULARY_EVERY
+        )
+        if stale:
+            self._vocabulary = search.Vocabulary(await self._repository.vocabulary())
+            self._vocabulary_of, self._vocabulary_at = generation, now
+        assert self._vocabulary is not None
+        return self._vocabulary

@@ -29,6 +29,7 @@ from arrhub.collector import Collector
 from arrhub.events import EventBus
 from arrhub.jobs.runner import JobCancelled, JobContext
 from arrhub.models.library import ChildRecord, LibraryRecord
+from arrhub.services.library.pipeline import BatchWriter
 from arrhub.store.library import LibraryRepository, WriteCounts
 from arrhub.timeutil import utcnow
 
@@ -99,14 +100,21 @@ class Refresher:
             expected = max(await self._repository.count(instance_id, kind), 1)
             seen = 0
             batch: list[LibraryRecord] = []
-            async for record in adapter.library_records():
-                batch.append(record)
-                if len(batch) >= self.item_batch:
-                    items.add(await self._write_items(instance_id, batch, run))
-                    seen += len(batch)
-                    batch = []
-                    await progress(items_share * min(seen / expected, 0.99), f"{kind}: {seen}")
-            items.add(await self._write_items(instance_id, batch, run))
+
+            async def write_items(records: list[LibraryRecord]) -> WriteCounts:
+                return await self._write_items(instance_id, records, run)
+
+            async with BatchWriter(write_items) as writer:
+                async for record in adapter.library_records():
+                    batch.append(record)
+                    if len(batch) >= self.item_batch:
+                        await writer.put(batch)
+                        seen += len(batch)
+                        batch = []
+                        share = items_share * min(seen / expected, 0.99)
+                        await progress(share, f"{kind}: {seen}")
+                await writer.put(batch)
+            items.add(writer.counts)
             context.checkpoint()
             if child_kind:
                 children = await self._children(context, instance_id, adapter, run, first,
@@ -168,18 +176,24 @@ class Refresher:
             stream = adapter.library_children_of(to_read)  # type: ignore[attr-defined]
         seen = 0
         batch: list[ChildRecord] = []
-        async for record in stream:
-            child = record
-            if child.upstream_id in cutoff and not child.cutoff_unmet:
-                child = child.model_copy(update={"cutoff_unmet": True})
-            batch.append(child)
-            if len(batch) >= self.child_batch:
-                counts.add(await self._write_children(instance_id, batch, run, first))
-                seen += len(batch)
-                batch = []
-                share = items_share + (1 - items_share) * min(seen / expected, 0.99)
-                await progress(share, f"{child_kind}: {seen}")
-        counts.add(await self._write_children(instance_id, batch, run, first))
+
+        async def write_children(records: list[ChildRecord]) -> WriteCounts:
+            return await self._write_children(instance_id, records, run, first)
+
+        async with BatchWriter(write_children) as writer:
+            async for record in stream:
+                child = record
+                if child.upstream_id in cutoff and not child.cutoff_unmet:
+                    child = child.model_copy(update={"cutoff_unmet": True})
+                batch.append(child)
+                if len(batch) >= self.child_batch:
+                    await writer.put(batch)
+                    seen += len(batch)
+                    batch = []
+                    share = items_share + (1 - items_share) * min(seen / expected, 0.99)
+                    await progress(share, f"{child_kind}: {seen}")
+            await writer.put(batch)
+        counts.add(writer.counts)
         context.checkpoint()
         return counts
 

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS library_items (
     upstream_id        INTEGER NOT NULL,
     title              TEXT NOT NULL,
     sort_title         TEXT,
-    -- the title casefolded with diacritics removed: what the trigram index holds
+    -- the title casefolded with diacritics removed (typo scoring, exports)
     fold               TEXT NOT NULL,
     -- the sort title (or title), folded: what `sort=title` orders by
     sort_key           TEXT NOT NULL,
@@ -62,32 +62,24 @@ CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5 (
     content = 'library_items', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
--- Trigram index over the folded title: candidates for typo-tolerant matching.
-CREATE VIRTUAL TABLE IF NOT EXISTS library_tri USING fts5 (
-    fold, content = 'library_items', content_rowid = 'id', tokenize = 'trigram'
-);
--- Document frequency of each trigram: the rarest ones make the best candidate query.
-CREATE VIRTUAL TABLE IF NOT EXISTS library_tri_vocab USING fts5vocab (library_tri, 'row');
+-- Every word of the word index with the number of titles holding it: the vocabulary that
+-- typo-tolerant search corrects a misspelt word against ("interstelar" -> "interstellar").
+CREATE VIRTUAL TABLE IF NOT EXISTS library_fts_vocab USING fts5vocab (library_fts, 'row');
 
 CREATE TRIGGER IF NOT EXISTS library_items_ai AFTER INSERT ON library_items BEGIN
     INSERT INTO library_fts (rowid, title, sort_title) VALUES (new.id, new.title, new.sort_title);
-    INSERT INTO library_tri (rowid, fold) VALUES (new.id, new.fold);
 END;
 CREATE TRIGGER IF NOT EXISTS library_items_ad AFTER DELETE ON library_items BEGIN
     INSERT INTO library_fts (library_fts, rowid, title, sort_title)
         VALUES ('delete', old.id, old.title, old.sort_title);
-    INSERT INTO library_tri (library_tri, rowid, fold) VALUES ('delete', old.id, old.fold);
 END;
-CREATE TRIGGER IF NOT EXISTS library_items_au AFTER UPDATE OF title, sort_title, fold
+CREATE TRIGGER IF NOT EXISTS library_items_au AFTER UPDATE OF title, sort_title
     ON library_items
     WHEN old.title IS NOT new.title OR old.sort_title IS NOT new.sort_title
-        OR old.fold IS NOT new.fold
 BEGIN
     INSERT INTO library_fts (library_fts, rowid, title, sort_title)
         VALUES ('delete', old.id, old.title, old.sort_title);
-    INSERT INTO library_tri (library_tri, rowid, fold) VALUES ('delete', old.id, old.fold);
     INSERT INTO library_fts (rowid, title, sort_title) VALUES (new.id, new.title, new.sort_title);
-    INSERT INTO library_tri (rowid, fold) VALUES (new.id, new.fold);
 END;
 
 CREATE TABLE IF NOT EXISTS library_children (
