@@ -57,6 +57,7 @@ from homeassistant import loader
 from homeassistant.components import webhook
 from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import aiohttp_client
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -114,6 +115,11 @@ async def _home_assistant_with_arrhub(
 ) -> web.AppRunner:
     """Home Assistant's http + webhook on a real port, the integration set up for the hub."""
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)  # find custom integrations (ours)
+    # Home Assistant's shared client session resolves names through zeroconf too, which
+    # joins multicast groups on every interface: inside the test suite's network
+    # namespace (loopback only) that fails. The hub is at 127.0.0.1: the plain resolver
+    # is all this needs (the pytest plugin swaps it the same way).
+    aiohttp_client._async_make_resolver = lambda _hass: aiohttp.ThreadedResolver()  # type: ignore[assignment,return-value]
     if not await async_setup_component(hass, webhook.DOMAIN, {}):
         raise BenchError("Home Assistant's webhook component did not set up")
     # As Home Assistant's own http start does: platforms set up later register views.
