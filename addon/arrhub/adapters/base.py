@@ -14,12 +14,13 @@ and a reply of the wrong shape becomes `BadResponse`, never a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, cast, overload
@@ -314,11 +315,11 @@ class Adapter:
     ) -> Reply:
         cap = max_bytes or self.max_reply_bytes
         target = self.url(path)
-        try:
+        with transport_errors(self.label, target):
             async with self.session.request(
                 method,
                 target,
-                params={k: _param(v) for k, v in params.items() if v is not None} or None,
+                params=query_params(params),
                 json=json_body,
                 data=data,
                 headers=headers,
@@ -336,22 +337,6 @@ class Adapter:
                         raise BadResponse(f"{self.label}: reply larger than {cap} bytes")
                     chunks.append(chunk)
                 reply = Reply(resp.status, resp.headers, b"".join(chunks), str(target))
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as err:
-            raise TlsError(f"{self.label}: TLS failed: {err}") from None
-        except aiohttp.ClientConnectorError as err:
-            raise Unreachable(
-                f"{self.label}: cannot connect to {target.origin()}: {err.strerror or err}"
-            ) from None
-        except aiohttp.ClientPayloadError as err:
-            raise Truncated(f"{self.label}: the reply was cut off: {err}") from None
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
-            raise Unreachable(f"{self.label}: connection lost: {err}") from None
-        except aiohttp.InvalidURL as err:
-            raise Unreachable(f"{self.label}: invalid URL {err}") from None
-        except aiohttp.ClientResponseError as err:  # malformed HTTP from the upstream
-            raise BadResponse(f"{self.label}: malformed HTTP reply: {err.message}") from None
-        except aiohttp.ClientError as err:
-            raise Unreachable(f"{self.label}: {type(err).__name__}: {err}") from None
         if ok is not None and ok(reply.status):
             return reply
         self.check_status(reply)
@@ -458,3 +443,31 @@ def _param(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def query_params(params: Mapping[str, Any]) -> dict[str, str] | None:
+    """Query parameters as aiohttp wants them: None left out, booleans as `true`/`false`."""
+    return {k: _param(v) for k, v in params.items() if v is not None} or None
+
+
+@contextlib.contextmanager
+def transport_errors(label: str, target: URL) -> Iterator[None]:
+    """aiohttp's failures as the adapter errors: one mapping for whole and streamed reads."""
+    try:
+        yield
+    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as err:
+        raise TlsError(f"{label}: TLS failed: {err}") from None
+    except aiohttp.ClientConnectorError as err:
+        raise Unreachable(
+            f"{label}: cannot connect to {target.origin()}: {err.strerror or err}"
+        ) from None
+    except aiohttp.ClientPayloadError as err:
+        raise Truncated(f"{label}: the reply was cut off: {err}") from None
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
+        raise Unreachable(f"{label}: connection lost: {err}") from None
+    except aiohttp.InvalidURL as err:
+        raise Unreachable(f"{label}: invalid URL {err}") from None
+    except aiohttp.ClientResponseError as err:  # malformed HTTP from the upstream
+        raise BadResponse(f"{label}: malformed HTTP reply: {err.message}") from None
+    except aiohttp.ClientError as err:
+        raise Unreachable(f"{label}: {type(err).__name__}: {err}") from None

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -34,11 +33,17 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from arrhub.adapters.base import LIBRARY_MAX_REPLY, SNIPPET, Adapter, Reply, Truncated, _param
+from arrhub.adapters.base import (
+    LIBRARY_MAX_REPLY,
+    SNIPPET,
+    Adapter,
+    Reply,
+    Truncated,
+    query_params,
+    transport_errors,
+)
 from arrhub.adapters.errors import (
     BadResponse,
-    TlsError,
-    Unreachable,
     UpstreamFailure,
     UpstreamTimeout,
 )
@@ -188,45 +193,22 @@ class JsonArrayReader:
 # ---- over HTTP ----------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _transport_errors(adapter: Adapter, target: URL) -> Iterator[None]:
-    """aiohttp's failures as the adapter errors `Adapter.request()` raises for them."""
-    try:
-        yield
-    except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as err:
-        raise TlsError(f"{adapter.label}: TLS failed: {err}") from None
-    except aiohttp.ClientConnectorError as err:
-        raise Unreachable(
-            f"{adapter.label}: cannot connect to {target.origin()}: {err.strerror or err}"
-        ) from None
-    except aiohttp.ClientPayloadError as err:
-        raise Truncated(f"{adapter.label}: the reply was cut off: {err}") from None
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
-        raise Unreachable(f"{adapter.label}: connection lost: {err}") from None
-    except aiohttp.InvalidURL as err:
-        raise Unreachable(f"{adapter.label}: invalid URL {err}") from None
-    except aiohttp.ClientResponseError as err:
-        raise BadResponse(f"{adapter.label}: malformed HTTP reply: {err.message}") from None
-    except aiohttp.ClientError as err:
-        raise Unreachable(f"{adapter.label}: {type(err).__name__}: {err}") from None
-
-
 async def _open(
     adapter: Adapter, target: URL, params: Mapping[str, Any], cap: int
 ) -> aiohttp.ClientResponse:
     """Send the request and check what came back before any element is read."""
     if adapter.needs_login:
         await adapter.ensure_login()
-    with _transport_errors(adapter, target):
+    with transport_errors(adapter.label, target):
         resp = await adapter.session.get(
             target,
-            params={k: _param(v) for k, v in params.items() if v is not None} or None,
+            params=query_params(params),
             headers=adapter.auth_headers(),
             ssl=adapter._ssl,
             allow_redirects=False,
         )
     try:
-        with _transport_errors(adapter, target):
+        with transport_errors(adapter.label, target):
             if not 200 <= resp.status < 300:
                 body = await resp.content.read(64 * 1024)
                 adapter.check_status(Reply(resp.status, resp.headers, body, str(target)))
@@ -275,7 +257,7 @@ async def stream_json_array(
             budget = limit - waited
             moment = time.monotonic()
             try:
-                with _transport_errors(adapter, target):
+                with transport_errors(adapter.label, target):
                     async with asyncio.timeout(max(0.0, budget)):
                         chunk = await resp.content.read(CHUNK_SIZE)
             except TimeoutError:
