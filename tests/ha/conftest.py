@@ -4,6 +4,9 @@ The hub (`arrhub.app.create_app`) runs in the test's event loop on a real 127.0.
 with its real SQLite file; its upstreams are the fakes in `tests/fakes/` (Sonarr, Radarr)
 and `fake_qbittorrent.py`. The hub's own polling is parked (a day between polls) so a
 test decides when it polls: `Hub.refresh()` does what the hub's collector would.
+The summary's figures are the hub's own: library counts from a real library refresh
+(`Hub.refresh_library()`), pending requests from the collector's snapshot of a request
+manager fake, upcoming today from the fake Sonarr's calendar (`around_today`).
 `tests/ha/__init__.py` has imported our `custom_components` before any of this.
 """
 
@@ -14,7 +17,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -37,11 +40,13 @@ from yarl import URL
 from arrhub.adapters.resilience import RetryPolicy
 from arrhub.app import create_app
 from arrhub.collector import Intervals
-from arrhub.keys import CATALOG, COLLECTOR, LIBRARY, REQUESTS
+from arrhub.keys import COLLECTOR, JOBS
 from arrhub.settings import RateLimits, Settings
 from arrhub.store import meta
 from custom_components.arrhub.const import DOMAIN
 from tests.fakes.servarr import DEFAULT_KEY, FakeArrState, make_arr_app, sample_state
+from tests.fakes.servarr_catalog import episode_resource
+from tests.fakes.servarr_library import fill_library
 from tests.fakes.server import serve
 from tests.ha.fake_qbittorrent import FakeQbState, make_qb_app, sample_qb_state
 
@@ -164,40 +169,17 @@ class Hub:
             if collector.adapter(instance_id) is not None:
                 await collector.refresh(instance_id)
 
-    def stub_figures(
-        self,
-        *,
-        library: dict[str, dict[str, int]] | None = None,
-        pending: dict[str, int] | None = None,
-        upcoming: dict[str, int] | None = None,
-    ) -> None:
-        """Fix what the hub's library, requests and catalog services tell the summary.
-
-        Those services fill their figures from a library refresh job, the request managers
-        and the *arr calendars; the summary's own tests (tests/hub/test_summary_extras.py)
-        cover how it asks them. Here the figures are fixed, so entity states and snapshots
-        do not depend on those services' schedules. `None` leaves a service as it is.
-        """
-        for key, method, figures in (
-            (LIBRARY, "summary_counts", library),
-            (REQUESTS, "pending_counts", pending),
-            (CATALOG, "upcoming_counts", upcoming),
-        ):
-            if figures is not None:
-                setattr(self.app[key], method, _answer(figures))
+    async def refresh_library(self) -> None:
+        """Read every *arr's library into the hub's cache, as its scheduled job would."""
+        reply = await self.call("POST", "/api/v1/library/refresh", json={}, expect=202)
+        job = await self.app[JOBS].wait(reply["job_id"])
+        assert job.state == "succeeded", job
 
     def _fast(self, instance_id: str) -> None:
         """One attempt per poll: a down fake fails at once instead of after backoff."""
         adapter = self.app[COLLECTOR].adapter(instance_id)
         if adapter is not None:
             adapter.retry_policy = RetryPolicy(attempts=1)
-
-
-def _answer(figures: Any) -> Any:
-    async def answer(*_: Any) -> Any:
-        return figures
-
-    return answer
 
 
 @pytest.fixture
@@ -288,8 +270,26 @@ async def bare_hub(tmp_path: Path, hub_ids: None) -> AsyncIterator[Hub]:
 
 
 @pytest.fixture
-def sonarr_state() -> FakeArrState:
-    return sample_state("Sonarr", queue=3)
+def sonarr_state(request: pytest.FixtureRequest) -> FakeArrState:
+    """A Sonarr with a queue, a small generated library and three episodes around today."""
+    if "clock" in request.fixturenames:
+        request.getfixturevalue("clock")  # "today" is the frozen day when a test freezes it
+    state = sample_state("Sonarr", queue=3)
+    fill_library(
+        state, series=SONARR_SERIES, episodes_per_series=EPISODES_PER_SERIES, seed=LIBRARY_SEED
+    )
+    state.catalog["episodes"] = around_today(series_id=1)
+    return state
+
+
+def around_today(*, series_id: int, first_id: int = 9001) -> list[dict[str, Any]]:
+    """Calendar episodes at noon yesterday, today and tomorrow in the hub's local time zone
+    (the zone its "upcoming today" counts in): one of them is today's."""
+    noon = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
+    return [
+        episode_resource(first_id + n, series_id, 1, n + 1, noon + timedelta(days=days))
+        for n, days in enumerate((-1, 0, 1))
+    ]
 
 
 @pytest.fixture
@@ -298,28 +298,37 @@ def qb_state() -> FakeQbState:
 
 
 @pytest.fixture
-async def hub(
+async def unread_hub(
     bare_hub: Hub, sonarr_state: FakeArrState, qb_state: FakeQbState
 ) -> AsyncIterator[Hub]:
-    """The hub with a Sonarr (fake) and a qBittorrent (fake), both polled once."""
+    """The hub with a Sonarr (fake) and a qBittorrent (fake), both polled once; the
+    Sonarr's library not read yet."""
     async with (
         serve(make_arr_app(sonarr_state)) as sonarr_url,
         serve(make_qb_app(qb_state)) as qb_url,
     ):
         await bare_hub.add_instance("sonarr", "Sonarr", sonarr_url, api_key=DEFAULT_KEY)
         await bare_hub.add_instance("qbittorrent", "qBittorrent", qb_url)
-        bare_hub.stub_figures(
-            library={SONARR_ID: SONARR_LIBRARY}, pending={}, upcoming={SONARR_ID: 2}
-        )
         yield bare_hub
+
+
+@pytest.fixture
+async def hub(unread_hub: Hub) -> Hub:
+    """`unread_hub` after a library refresh: its figures are what the hub computed."""
+    await unread_hub.refresh_library()
+    return unread_hub
 
 
 SONARR_ID = f"{1:012x}"
 QB_ID = f"{2:012x}"
-#: The Sonarr's counts in the hub's library cache, as the `hub` fixture fixes them.
+#: The fake Sonarr's generated library (fixed seed and sizes).
+SONARR_SERIES, EPISODES_PER_SERIES, LIBRARY_SEED = 4, 30, 7
+#: What the hub's library refresh counts in it: 4 x 30 episodes, 28 of them aired, monitored
+#: and without a file (the fake's `episode_flags`), every series with an episode below its
+#: cutoff, and the series' `statistics.sizeOnDisk` summed.
 SONARR_LIBRARY = {
-    "movies": 0, "series": 4, "episodes": 120, "artists": 0, "albums": 0, "missing": 9,
-    "cutoff_unmet": 3, "size_on_disk": 250_000_000_000,
+    "movies": 0, "series": 4, "episodes": 120, "artists": 0, "albums": 0, "missing": 28,
+    "cutoff_unmet": 4, "size_on_disk": 24_900_001_110,
 }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.arrhub.api import ArrhubConnectionError
 from custom_components.arrhub.const import CONF_WEBHOOK_SECRET, EVENT_ARRHUB
 from custom_components.arrhub.push import SEEN_EVENTS
-from tests.fakes.seerr import FakeSeerrState, make_seerr_app
+from tests.fakes.seerr import APPROVED, FakeSeerrState, make_seerr_app
 from tests.fakes.server import serve
 from tests.ha.conftest import QB_ID, Hub, poll, setup_integration
 from tests.ha.fake_qbittorrent import FakeQbState
@@ -377,16 +377,21 @@ async def test_request_delivery(
     """A request manager added at the hub gets a Request event entity; a pushed
     `request.approved` fires it and the bus, and asks for a summary refresh."""
     seerr = FakeSeerrState()
+    for request_id in (5, 6, 7):
+        seerr.add_request(request_id=request_id, tmdb_id=695 + request_id)
+    seerr.add_request(request_id=8, status=APPROVED, tmdb_id=703)
     async with serve(make_seerr_app(seerr)) as url:
         await setup_integration(hass, config_entry)
         seerr_id = await hub.add_instance("overseerr", "Overseerr", url, api_key=seerr.api_key)
-        hub.stub_figures(pending={seerr_id: 3})
         await poll(hass, clock)
         assert hass.states.get("sensor.overseerr_pending_requests").state == "3"
         entity = "event.overseerr_request"
         assert hass.states.get(entity).state == STATE_UNKNOWN
 
-        hub.stub_figures(pending={seerr_id: 2})
+        # Approved at Overseerr, and the hub's collector has polled it since.
+        (approved,) = (r for r in seerr.requests if r["id"] == 7)
+        approved["status"] = APPROVED
+        await hub.refresh(seerr_id)
         events = async_capture_events(hass, EVENT_ARRHUB)
         body = event_body(
             "request.approved",

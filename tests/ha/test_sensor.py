@@ -12,7 +12,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from tests.ha.conftest import SONARR_ID, SONARR_LIBRARY, Hub, poll, setup_integration
+from tests.ha.conftest import SONARR_LIBRARY, Hub, poll, setup_integration
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
@@ -44,21 +44,20 @@ async def test_noisy_sensors_disabled_by_default(
 async def test_library_sensors_follow_the_cache(
     hass: HomeAssistant,
     clock: FrozenDateTimeFactory,
-    hub: Hub,
+    unread_hub: Hub,
     config_entry: MockConfigEntry,
 ) -> None:
-    """Unknown while the hub has no library counts for the instance (or cannot say);
-    the counts once it has them."""
-    hub.stub_figures(library={}, upcoming={})
+    """Unknown while the hub has not read the instance's library; the counts its library
+    refresh computed once it has. Upcoming today counts only today's calendar entry."""
     await setup_integration(hass, config_entry)
     for entity_id in ("sensor.sonarr_series", "sensor.sonarr_missing"):
         assert hass.states.get(entity_id).state == STATE_UNKNOWN
-    assert hass.states.get("sensor.arrhub_upcoming_today").state == "0"
+    assert hass.states.get("sensor.arrhub_upcoming_today").state == "1"
     assert hass.states.get("sensor.radarr_movies") is None  # no Radarr, no movie count
 
-    hub.stub_figures(library={SONARR_ID: SONARR_LIBRARY}, upcoming={SONARR_ID: 1})
+    await unread_hub.refresh_library()
     await poll(hass, clock)
-    assert hass.states.get("sensor.sonarr_series").state == "4"
-    assert hass.states.get("sensor.sonarr_episodes").state == "120"
-    assert hass.states.get("sensor.sonarr_missing").state == "9"
+    assert hass.states.get("sensor.sonarr_series").state == str(SONARR_LIBRARY["series"])
+    assert hass.states.get("sensor.sonarr_episodes").state == str(SONARR_LIBRARY["episodes"])
+    assert hass.states.get("sensor.sonarr_missing").state == str(SONARR_LIBRARY["missing"])
     assert hass.states.get("sensor.arrhub_upcoming_today").state == "1"

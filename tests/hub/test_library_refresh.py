@@ -281,7 +281,7 @@ async def test_webhooks_refresh_or_forget_one_title(stack: Stack, app: web.Appli
 
 
 async def test_service_methods_for_others(stack: Stack, app: web.Application) -> None:
-    from arrhub.keys import LIBRARY
+    from arrhub.keys import DATABASE, LIBRARY
 
     await stack.refresh()
     service = app[LIBRARY]
@@ -292,6 +292,18 @@ async def test_service_methods_for_others(stack: Stack, app: web.Application) ->
     counts = await service.summary_counts()
     assert counts[stack.radarr_id]["movies"] == MOVIES
     assert counts[stack.sonarr_id]["episodes"] == SERIES * EPISODES
+    # Cutoff unmet in the *arr's own units: episodes for Sonarr, movies for Radarr.
+    db = app[DATABASE]
+    episodes_below = await db.fetch_value(
+        "SELECT count(*) FROM library_children WHERE instance_id = ? AND cutoff_unmet = 1",
+        (stack.sonarr_id,),
+    )
+    movies_below = await db.fetch_value(
+        "SELECT count(*) FROM library_items WHERE instance_id = ? AND cutoff_unmet = 1",
+        (stack.radarr_id,),
+    )
+    assert counts[stack.sonarr_id]["cutoff_unmet"] == episodes_below > 0
+    assert counts[stack.radarr_id]["cutoff_unmet"] == movies_below > 0
     await service.forget(f"{stack.radarr_id}:movie:{movie['id']}")
     assert await service.find_external(tmdb_id=movie["tmdbId"]) == []
     await service.refresh_item(stack.radarr_id, "movie", movie["id"])

@@ -119,8 +119,9 @@ class ArrAdapter(Adapter):
 
     api_root: ClassVar[str] = "api/v3"
     capabilities: ClassVar[frozenset[str]] = frozenset(
-        {"queue", "history", "commands", "webhooks", "root_folders", "logs"}
-    )
+        {"queue", "history", "commands", "webhooks", "root_folders", "logs", "library",
+         "calendar", "lookup", "add", "delete", "exclusions", "search", "monitor"}
+    )  # fmt: skip
 
     async def system_status(self) -> SystemStatus:
         raise NotImplementedError
@@ -342,7 +343,9 @@ class RequestsAdapter(Adapter):
     unique on their own (Ombi numbers movie and TV requests separately).
     """
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"requests", "webhooks"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"requests", "webhooks", "create_request", "approve"}
+    )
 
     async def requests(
         self, *, take: int = 20, skip: int = 0, status: RequestStatus | None = None

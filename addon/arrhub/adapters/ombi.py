@@ -277,7 +277,9 @@ class OmbiAdapter(RequestsAdapter):
     kind: ClassVar[InstanceType] = "ombi"
     display_name: ClassVar[str] = "Ombi"
     category: ClassVar[Category] = "requests"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"requests", "webhooks"})
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {"requests", "webhooks", "create_request", "approve"}
+    )
     default_port: ClassVar[int | None] = 3579
 
     def auth_headers(self) -> dict[str, str]:

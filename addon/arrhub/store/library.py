@@ -668,7 +668,7 @@ class LibraryQueries:
             "FROM library_items GROUP BY instance_id, type"
         )
         children = await self.db.fetch_all(
-            "SELECT instance_id, type, count(*) AS n FROM library_children "
-            "GROUP BY instance_id, type"
+            "SELECT instance_id, type, count(*) AS n, coalesce(sum(cutoff_unmet), 0) AS cutoff "
+            "FROM library_children GROUP BY instance_id, type"
         )
         return items, children

@@ -167,6 +167,9 @@ class LibraryService:
         return found
 
     async def summary_counts(self) -> dict[str, dict[str, int]]:
+        """Per instance: titles, children, and what is wanted in the units the *arr's own
+        Wanted pages use: missing and cutoff-unmet episodes (Sonarr), movies (Radarr),
+        albums (Lidarr)."""
         items, children = await self.queries.summary()
         out: dict[str, dict[str, int]] = {}
         empty = {"movies": 0, "series": 0, "episodes": 0, "artists": 0, "albums": 0,
@@ -177,11 +180,13 @@ class LibraryService:
             counts = out.setdefault(row["instance_id"], dict(empty))
             counts[plural[row["type"]]] = int(row["n"])
             counts["missing"] += int(row["missing"])
-            counts["cutoff_unmet"] += int(row["cutoff"])
+            if row["type"] == "movie":  # series and artists: their children's flags below
+                counts["cutoff_unmet"] += int(row["cutoff"])
             counts["size_on_disk"] += int(row["size"])
         for row in children:
             counts = out.setdefault(row["instance_id"], dict(empty))
             counts[plural[row["type"]]] = int(row["n"])
+            counts["cutoff_unmet"] += int(row["cutoff"])
         return out
 
     # ---- reads ------------------------------------------------------------------------------
