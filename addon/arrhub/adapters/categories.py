@@ -214,6 +214,16 @@ class ArrAdapter(Adapter):
         quality profile's cutoff (`wanted/cutoff`), for the cache to mark `cutoff_unmet`."""
         raise Unsupported(f"{self.display_name} has no library")
 
+    def children_signatures(self) -> dict[int, int] | None:
+        """Each title's signature of its children as of the last complete
+        `library_records()` pass; None when this upstream cannot say (then every child is
+        read again)."""
+        return None
+
+    def library_children_of(self, parent_ids: list[int]) -> AsyncIterator[ChildRecord]:
+        """The children of just these titles, for those whose signature moved."""
+        raise Unsupported(f"{self.display_name} cannot read children by title")
+
     # ---- end library (LIB-1) ---------------------------------------------------------------
 
     # ---- catalog (LIB-7/8/9) ----------------------------------------------------------------

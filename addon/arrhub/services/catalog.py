@@ -289,7 +289,6 @@ class CatalogService:
         ids: list[str] = []
         if record.upstream_id is not None:
             ids.append(f"{instance_id}:{kind}:{record.upstream_id}")
-        finder = getattr(self._app[LIBRARY], "find_external", None)
         external: dict[str, Any]
         if kind == "movie":
             external = {"tmdb_id": record.tmdb_id}
@@ -297,8 +296,8 @@ class CatalogService:
             external = {"tvdb_id": record.tvdb_id}
         else:
             external = {"musicbrainz_id": record.musicbrainz_id}
-        if callable(finder) and any(v is not None for v in external.values()):
-            ids.extend(str(i) for i in await finder(**external))
+        if any(v is not None for v in external.values()):
+            ids.extend(await self._app[LIBRARY].find_external(**external))
         ids = list(dict.fromkeys(ids))
         excluded = any(
             _external_match(e, tmdb=record.tmdb_id, tvdb=record.tvdb_id,
@@ -354,13 +353,11 @@ class CatalogService:
             "library.item_added", data, instance_id=body.instance_id,
             visibility="tagged" if item.tags else "admin", tags=item.tags,
         )  # fmt: skip
-        refresh = getattr(self._app[LIBRARY], "refresh_item", None)
-        if callable(refresh):
-            try:
-                await refresh(body.instance_id, kind, record.upstream_id)
-            except Exception:  # the add happened; a cache that lags catches up on its refresh
-                LOGGER.warning("catalog: refreshing %s in the library failed", item.id,
-                               exc_info=True)  # fmt: skip
+        try:
+            await self._app[LIBRARY].refresh_item(body.instance_id, kind, record.upstream_id)
+        except Exception:  # the add happened; a cache that lags catches up on its refresh
+            LOGGER.warning("catalog: refreshing %s in the library failed", item.id,
+                           exc_info=True)  # fmt: skip
         return item
 
     @staticmethod
@@ -390,12 +387,10 @@ class CatalogService:
             "library.item_deleted", reply.model_dump(mode="json"), instance_id=instance_id,
             visibility="all",
         )  # fmt: skip
-        forget = getattr(self._app[LIBRARY], "forget", None)
-        if callable(forget):
-            try:
-                await forget(item_id)
-            except Exception:  # the delete happened; the next refresh drops the row anyway
-                LOGGER.warning("catalog: forgetting %s failed", item_id, exc_info=True)
+        try:
+            await self._app[LIBRARY].forget(item_id)
+        except Exception:  # the delete happened; the next refresh drops the row anyway
+            LOGGER.warning("catalog: forgetting %s failed", item_id, exc_info=True)
         return reply
 
     # ---- import exclusions ------------------------------------------------------------------

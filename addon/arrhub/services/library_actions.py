@@ -103,13 +103,11 @@ class LibraryActions:
     async def set_monitored(self, item_id: str, monitored: bool) -> MonitorReply:
         instance_id, kind, upstream_id, adapter = self._target(item_id)
         now = await adapter.set_monitored(upstream_id, monitored)
-        refresh = getattr(self._app[LIBRARY], "refresh_item", None)
-        if callable(refresh):
-            try:
-                await refresh(instance_id, kind, upstream_id)
-            except (HubError, sqlite3.Error):  # the change is made; the next refresh shows it
-                LOGGER.warning("library: re-reading %s after a monitor change failed", item_id,
-                               exc_info=True)  # fmt: skip
+        try:
+            await self._app[LIBRARY].refresh_item(instance_id, kind, upstream_id)
+        except (HubError, sqlite3.Error):  # the change is made; the next refresh shows it
+            LOGGER.warning("library: re-reading %s after a monitor change failed", item_id,
+                           exc_info=True)  # fmt: skip
         return MonitorReply(id=item_id, monitored=now)
 
 

@@ -129,6 +129,19 @@ class WriteCounts:
     unchanged: int = 0
     removed: int = 0
 
+    def tally(self, known: dict[int, int], upstream_id: int, digest: int) -> bool:
+        """Count one row against the stored hashes; True when it must be written."""
+        old = known.get(upstream_id)
+        if old == digest:
+            self.unchanged += 1
+            return False
+        if old is None:
+            self.added += 1
+        else:
+            self.changed += 1
+        known[upstream_id] = digest  # a repeated id in one batch: once
+        return True
+
     def add(self, other: WriteCounts) -> None:
         self.added += other.added
         self.changed += other.changed
@@ -192,15 +205,8 @@ class LibraryRepository:
             for record in records:
                 values = item_values(instance_id, record)
                 digest = _digest(values)
-                old = known.get(record.upstream_id)
-                if old == digest:
-                    counts.unchanged += 1
+                if not counts.tally(known, record.upstream_id, digest):
                     continue
-                if old is None:
-                    counts.added += 1
-                else:
-                    counts.changed += 1
-                known[record.upstream_id] = digest  # a repeated id in one batch: once
                 file_at = (_ts(record.added) or stamp) if record.has_file else None
                 rows.append((*values, file_at, digest, stamp))
             if rows:
@@ -242,15 +248,8 @@ class LibraryRepository:
             for record in records:
                 values = child_values(instance_id, record)
                 digest = _digest(values)
-                old = known.get(record.upstream_id)
-                if old == digest:
-                    counts.unchanged += 1
+                if not counts.tally(known, record.upstream_id, digest):
                     continue
-                if old is None:
-                    counts.added += 1
-                else:
-                    counts.changed += 1
-                known[record.upstream_id] = digest
                 added = parents_added.get(record.parent_upstream_id) if first_refresh else None
                 added = added or stamp
                 file_at = None

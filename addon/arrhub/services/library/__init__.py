@@ -226,11 +226,10 @@ class LibraryService:
         if self._app is None:
             return None
         catalog = self._app.get(CATALOG)
-        check = getattr(catalog, "is_excluded", None)
-        if check is None:
+        if catalog is None:
             return None
         try:
-            result = await check(item_id)
+            result = await catalog.is_excluded(item_id)
         except Exception:  # the exclusion list is an upstream call: never fail the detail
             LOGGER.warning("exclusion status of %s unavailable", item_id, exc_info=True)
             return None

@@ -173,7 +173,7 @@ class Refresher:
             to_read, signatures, share, counts.unchanged = plan
             self._signatures[run] = signatures
             expected = max(round(expected * share), 1)
-            stream = adapter.library_children_of(to_read)  # type: ignore[attr-defined]
+            stream = adapter.library_children_of(to_read)
         seen = 0
         batch: list[ChildRecord] = []
 
@@ -203,10 +203,7 @@ class Refresher:
         """Which parents' children to read: (their ids, their signatures, the share of all
         parents they are, the children kept unread); None when the adapter cannot say
         (read them all)."""
-        helper = getattr(adapter, "children_signatures", None)
-        if helper is None or not hasattr(adapter, "library_children_of"):
-            return None
-        current: dict[int, int] | None = helper()
+        current = adapter.children_signatures()
         if current is None:
             return None
         kind = adapter.library_kind
@@ -222,11 +219,8 @@ class Refresher:
     @staticmethod
     async def _cutoff_ids(adapter: ArrAdapter) -> frozenset[int]:
         """Episodes whose file is below the profile's cutoff, when the adapter can say."""
-        helper = getattr(adapter, "cutoff_unmet_ids", None)
-        if helper is None:
-            return frozenset()
         try:
-            return frozenset(await helper())
+            return frozenset(await adapter.cutoff_unmet_ids())
         except NotImplementedError:
             return frozenset()
 
