@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
@@ -83,17 +84,18 @@ def _library(
     )
 
 
+#: Bytes per second, shown in MB/s: the hub's totals and each client's speeds.
+_RATE: dict[str, Any] = {
+    "device_class": SensorDeviceClass.DATA_RATE,
+    "state_class": SensorStateClass.MEASUREMENT,
+    "native_unit_of_measurement": UnitOfDataRate.BYTES_PER_SECOND,
+    "suggested_unit_of_measurement": UnitOfDataRate.MEGABYTES_PER_SECOND,
+    "suggested_display_precision": 2,
+}
+
+
 def _hub_rate(key: str, value_fn: Callable[[HubSummary], StateType]) -> ArrhubHubSensorDescription:
-    return ArrhubHubSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.DATA_RATE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
-        suggested_unit_of_measurement=UnitOfDataRate.MEGABYTES_PER_SECOND,
-        suggested_display_precision=2,
-        value_fn=value_fn,
-    )
+    return ArrhubHubSensorDescription(key=key, translation_key=key, value_fn=value_fn, **_RATE)
 
 
 def _rate(
@@ -103,15 +105,7 @@ def _rate(
 ) -> ArrhubInstanceSensorDescription:
     """Bytes per second, shown in MB/s."""
     return ArrhubInstanceSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.DATA_RATE,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
-        suggested_unit_of_measurement=UnitOfDataRate.MEGABYTES_PER_SECOND,
-        suggested_display_precision=2,
-        exists_fn=exists_fn,
-        value_fn=value_fn,
+        key=key, translation_key=key, exists_fn=exists_fn, value_fn=value_fn, **_RATE
     )
 
 
